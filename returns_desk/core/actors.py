@@ -1,0 +1,39 @@
+"""Who did something: a staff user, the customer, the system (schedules, policy) or Stripe."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str
+    user: Any = None
+
+    STAFF = "staff"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+    STRIPE = "stripe"
+
+    @classmethod
+    def staff(cls, user) -> "Actor":
+        return cls(cls.STAFF, user)
+
+    @classmethod
+    def customer(cls) -> "Actor":
+        return cls(cls.CUSTOMER)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(cls.SYSTEM)
+
+    @classmethod
+    def stripe(cls) -> "Actor":
+        return cls(cls.STRIPE)
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.STAFF and self.user is not None:
+            return self.user.get_full_name() or self.user.get_username()
+        return {self.CUSTOMER: "the customer", self.SYSTEM: "the system", self.STRIPE: "Stripe"}.get(
+            self.kind, self.kind
+        )

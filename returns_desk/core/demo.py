@@ -1,0 +1,632 @@
+"""A believable demo shop, built deterministically from a seed.
+
+Small volumes go through the real services, each step replayed at the moment it happened, so every
+timeline is true. Large volumes (benchmarks) take a bulk path that writes the same kind of rows with
+bulk inserts, its timelines generated from the same state paths and the model's own transition table.
+"""
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.core.tasks import run_tasks_inline
+from returns_desk.desk.models import StaffProfile
+from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.payments import services as payments
+from returns_desk.payments.models import Refund, StoreCredit, new_store_credit_code
+from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.selectors import active_policy
+from returns_desk.returns import services
+from returns_desk.returns.actions import ACTIONS
+from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
+
+S = ReturnStatus
+FIXTURES = ["fixtures/groups.json", "fixtures/policy.json", "fixtures/reason_codes.json"]
+
+# The transitions that lead to each state (several ways for some). Every state is reachable.
+PATHS: dict[str, list[list[str]]] = {
+    S.REQUESTED: [[], ["request_info", "info_received"]],
+    S.NEEDS_INFO: [["request_info"]],
+    S.APPROVED: [["approve"]],
+    S.IN_TRANSIT: [["approve", "mark_in_transit"]],
+    S.RECEIVED: [["approve", "mark_in_transit", "receive"], ["approve", "receive"]],
+    S.INSPECTED: [["approve", "mark_in_transit", "receive", "inspect"]],
+    S.AWAITING_APPROVAL: [["approve", "mark_in_transit", "receive", "inspect", "request_refund_approval"]],
+    S.REFUND_PENDING: [["approve", "mark_in_transit", "receive", "inspect", "issue_refund"]],
+    S.REFUND_FAILED: [["approve", "mark_in_transit", "receive", "inspect", "issue_refund", "refund_failed"]],
+    S.RESOLVED: [
+        ["approve", "mark_in_transit", "receive", "inspect", "issue_refund", "refund_succeeded"],
+        ["approve", "mark_in_transit", "receive", "inspect", "issue_store_credit"],
+        ["approve", "mark_in_transit", "receive", "inspect", "ship_exchange"],
+        [
+            "approve",
+            "mark_in_transit",
+            "receive",
+            "inspect",
+            "request_refund_approval",
+            "approve_refund",
+            "refund_succeeded",
+        ],
+    ],
+    S.REJECTED: [["reject"], ["request_info", "reject"]],
+    S.CANCELLED: [["cancel"], ["approve", "expire"]],
+    S.CLOSED: [
+        ["approve", "mark_in_transit", "receive", "inspect", "issue_refund", "refund_succeeded", "close"],
+        ["approve", "mark_in_transit", "receive", "inspect", "issue_store_credit", "close"],
+        ["reject", "close"],
+        ["cancel", "close"],
+    ],
+}
+
+# How often each state appears in the demo: most returns are finished, every state is present.
+STATE_WEIGHTS = {
+    S.REQUESTED: 8,
+    S.NEEDS_INFO: 4,
+    S.APPROVED: 6,
+    S.IN_TRANSIT: 6,
+    S.RECEIVED: 4,
+    S.INSPECTED: 3,
+    S.AWAITING_APPROVAL: 2,
+    S.REFUND_PENDING: 2,
+    S.REFUND_FAILED: 1,
+    S.RESOLVED: 14,
+    S.REJECTED: 4,
+    S.CANCELLED: 4,
+    S.CLOSED: 42,
+}
+EARLY_STATES = {S.REQUESTED, S.NEEDS_INFO, S.APPROVED, S.IN_TRANSIT}
+
+CATALOGUE = {
+    "tops": [("Linen shirt", 4900), ("Merino tee", 3500), ("Cable-knit jumper", 8900), ("Oxford shirt", 5900)],
+    "bottoms": [("Slim chinos", 6900), ("Selvedge jeans", 11900), ("Cord trousers", 7900)],
+    "shoes": [("Trail runners", 12900), ("Leather boots", 18900), ("Canvas sneakers", 5900)],
+    "outerwear": [("Rain shell", 14900), ("Down jacket", 24900), ("Wool overcoat", 29900)],
+    "accessories": [("Leather belt", 3900), ("Wool beanie", 2500), ("Canvas tote", 1900), ("Silk scarf", 4500)],
+    "underwear": [("Boxer briefs 3-pack", 2900), ("Ankle socks 5-pack", 1500)],
+    "gift-cards": [("Gift card", 5000)],
+}
+SIZES = ["XS", "S", "M", "L", "XL"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yusuf",
+    "Zoe",
+]
+LAST = [
+    "Silva",
+    "Okafor",
+    "Nguyen",
+    "Schmidt",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Tanaka",
+    "Murphy",
+    "Larsen",
+    "Garcia",
+    "Novak",
+    "Dubois",
+    "Ahmed",
+    "Kim",
+    "Moreau",
+    "Walsh",
+    "Costa",
+    "Ivanova",
+    "Brown",
+]
+STREETS = ["Harbour Road", "Mill Lane", "Station Street", "Elm Avenue", "King's Parade", "Quay Street"]
+CITIES = [("Bristol", "BS1 4DJ"), ("Leeds", "LS1 3AB"), ("York", "YO1 7HH"), ("Bath", "BA1 1LT"), ("Derby", "DE1 2FS")]
+DESCRIPTIONS = {
+    "damaged": ["Seam split on the left sleeve.", "Box crushed and the sole is scuffed.", "Zip broke on first use."],
+    "wrong-item": ["Ordered navy, received black.", "Size label says L, I ordered M."],
+    "not-as-described": ["Colour is much darker than the photos.", "Fabric is thinner than described."],
+    "doesnt-fit": ["Too tight across the shoulders.", "Runs a size small.", "Too long in the leg."],
+    "changed-mind": ["Found something I like better.", "Bought two by mistake."],
+    "arrived-late": ["Arrived after the event I needed it for."],
+}
+QUESTIONS = [
+    "Could you send a photo of the damage, including the label?",
+    "Is the item unworn with its tags still attached?",
+]
+REJECTIONS = [
+    "The photos show wear beyond trying on; we can't accept this return.",
+    "The item arrived without its tags and has been worn.",
+]
+FAILURES = ["The bank returned the transfer: account closed.", "Card issuer declined the refund: card expired."]
+CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS"]
+
+
+def ensure_reference_data() -> None:
+    """Groups, the default policy and reason codes (the fixtures), loaded once."""
+    if not ReasonCode.objects.exists() or not Group.objects.filter(name="Managers").exists():
+        call_command("loaddata", *FIXTURES, verbosity=0)
+
+
+def ensure_demo_users() -> dict[str, object]:
+    User = get_user_model()
+    users = {}
+    specs = [
+        ("manager", "Managers", True, "Morgan", "Reyes", None),
+        ("agent", "Agents", False, "Alex", "Kim", None),
+        ("ana", "Agents", False, "Ana", "Lopes", None),
+        ("ben", "Agents", False, "Ben", "Adeyemi", 5000),  # a newer VA with a small refund limit
+    ]
+    for username, group, superuser, first, last, limit in specs:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@shop.example",
+                "is_staff": True,
+                "is_superuser": superuser,
+            },
+        )
+        if created:
+            if username in ("manager", "agent"):
+                user.set_password(username)  # demo logins, printed by `make demo`
+            else:
+                user.set_unusable_password()
+            user.save()
+        user.groups.add(Group.objects.get(name=group))
+        StaffProfile.objects.update_or_create(user=user, defaults={"refund_limit": limit})
+        users[username] = user
+    return users
+
+
+@dataclass
+class ShopPlan:
+    products: list[Product] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    lines: dict[int, list[OrderLine]] = field(default_factory=dict)  # order pk -> lines
+
+
+def build_shop(rng: random.Random, *, orders: int, now: dt.datetime) -> ShopPlan:
+    """Products in several categories and `orders` orders placed over the last 120 days (bulk inserts)."""
+    plan = ShopPlan()
+    existing_products = {p.sku: p for p in Product.objects.all()}
+    new_products = []
+    for category, items in CATALOGUE.items():
+        for title, price in items:
+            sizes = SIZES if category in ("tops", "bottoms", "outerwear") else [""]
+            for size in sizes:
+                words = title.upper().split()
+                sku = f"{category[:3].upper()}-{words[0][:4]}{words[-1][:3]}-{size or 'OS'}"
+                if sku in existing_products:
+                    plan.products.append(existing_products[sku])
+                    continue
+                product = Product(
+                    sku=sku,
+                    title=f"{title}{f' ({size})' if size else ''}",
+                    category=category,
+                    price=price,
+                    currency="USD",
+                    stock=rng.randint(0, 40),
+                )
+                new_products.append(product)
+    Product.objects.bulk_create(new_products, batch_size=500)
+    plan.products = list(Product.objects.order_by("sku"))
+
+    start_number = 100000 + Order.objects.count()
+    order_rows, line_rows = [], []
+    for n in range(orders):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        placed = now - dt.timedelta(days=rng.uniform(0.5, 120))
+        delivered = None
+        if (now - placed).days >= 3 or rng.random() < 0.3:
+            delivered = min(placed + dt.timedelta(days=rng.uniform(1.5, 6)), now - dt.timedelta(hours=2))
+        picked = rng.sample(plan.products, rng.randint(2, 5))
+        lines = []
+        for product in picked:
+            lines.append(
+                OrderLine(
+                    product=product,
+                    sku=product.sku,
+                    title=product.title,
+                    category=product.category,
+                    unit_price=product.price,
+                    quantity=rng.choice([1, 1, 1, 2, 2, 3]),
+                    final_sale=rng.random() < 0.07,
+                )
+            )
+        shipping = rng.choice([0, 0, 595])
+        city, postcode = rng.choice(CITIES)
+        order = Order(
+            number=f"SO-{start_number + n}",
+            email=f"{first}.{last}{n}@example.com".lower(),
+            customer_name=f"{first} {last}",
+            shipping_address="\n".join(
+                [
+                    f"{first} {last}",
+                    f"{rng.randint(1, 180)} {rng.choice(STREETS)}",
+                    f"{city} {postcode}",
+                    "United Kingdom",
+                ]
+            ),
+            placed_at=placed,
+            delivered_at=delivered if delivered and delivered >= placed else None,
+            currency="USD",
+            shipping_paid=shipping,
+            amount_paid=sum(li.unit_price * li.quantity for li in lines) + shipping,
+            payment_reference="pi_" + "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(24)),
+        )
+        order_rows.append(order)
+        line_rows.append(lines)
+    Order.objects.bulk_create(order_rows, batch_size=1000)
+    saved = {o.number: o for o in Order.objects.filter(number__in=[o.number for o in order_rows])}
+    all_lines = []
+    for order, lines in zip(order_rows, line_rows, strict=True):
+        order.pk = saved[order.number].pk
+        for line in lines:
+            line.order_id = order.pk
+            all_lines.append(line)
+    OrderLine.objects.bulk_create(all_lines, batch_size=2000)
+    for line in OrderLine.objects.filter(order__number__in=saved).order_by("id"):
+        plan.lines.setdefault(line.order_id, []).append(line)
+    plan.orders = [o for o in order_rows if o.delivered_at]
+    return plan
+
+
+@dataclass
+class PlannedReturn:
+    order: Order
+    picks: list[tuple[OrderLine, int, ReasonCode]]
+    state: str
+    path: list[str]
+    times: list[dt.datetime]  # creation, then one per transition
+    resolution: str
+
+
+def plan_returns(
+    rng: random.Random,
+    shop: ShopPlan,
+    *,
+    count: int,
+    now: dt.datetime,
+    window_days: int,
+    non_returnable: set[str],
+    reasons: list[ReasonCode],
+) -> list[PlannedReturn]:
+    """Choose, for each return, a target state, a path to it, an order, lines, reasons and moments."""
+    states = list(STATE_WEIGHTS)
+    weights = [STATE_WEIGHTS[s] for s in states]
+    remaining = {line.pk: line.quantity for lines in shop.lines.values() for line in lines}
+    recent = [o for o in shop.orders if (now - o.delivered_at).days < window_days - 6]
+    older = [o for o in shop.orders if (now - o.delivered_at).days >= 12]
+    planned = []
+    for n in range(count):
+        state = states[n] if n < len(states) else rng.choices(states, weights)[0]  # every state at least once
+        pool = recent if state in EARLY_STATES else older
+        if not pool:
+            pool = shop.orders
+        for _attempt in range(20):
+            order = rng.choice(pool)
+            candidates = [
+                li
+                for li in shop.lines[order.pk]
+                if remaining[li.pk] > 0 and not li.final_sale and li.category not in non_returnable
+            ]
+            if candidates:
+                break
+        else:
+            continue
+        picks = []
+        for line in rng.sample(candidates, min(len(candidates), rng.choice([1, 1, 1, 2]))):
+            quantity = rng.randint(1, remaining[line.pk])
+            remaining[line.pk] -= quantity
+            picks.append((line, quantity, rng.choice(reasons)))
+        path = list(rng.choice(PATHS[state]))
+        resolution = "refund"
+        if "issue_store_credit" in path:
+            resolution = "store_credit"
+        elif "ship_exchange" in path:
+            resolution = "exchange"
+        # Moments: requested within the window after delivery; each step a few hours to days later.
+        latest_start = min(order.delivered_at + dt.timedelta(days=window_days - 1), now - dt.timedelta(hours=1))
+        if state in EARLY_STATES:
+            earliest = max(order.delivered_at + dt.timedelta(hours=1), now - dt.timedelta(days=4))
+        else:
+            earliest = order.delivered_at + dt.timedelta(hours=6)
+        earliest = min(earliest, latest_start)
+        start = earliest + (latest_start - earliest) * rng.random() * (0.3 if state not in EARLY_STATES else 1)
+        span = max(now - start, dt.timedelta(minutes=len(path) + 1))
+        gaps = sorted(rng.random() for _ in path)
+        step_limit = dt.timedelta(days=3)
+        times = [start]
+        for gap in gaps:
+            times.append(max(times[-1] + dt.timedelta(minutes=1), min(start + span * gap, times[-1] + step_limit)))
+        planned.append(PlannedReturn(order, picks, state, path, times, resolution))
+    return planned
+
+
+def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object]) -> ReturnRequest:
+    """Run one transition through its real service, as the person who would run it."""
+    agent = Actor.staff(rng.choice([staff["agent"], staff["ana"]]))
+    manager = Actor.staff(staff["manager"])
+    calls: dict[str, Callable[[], ReturnRequest]] = {
+        "request_info": lambda: services.return_request_info(
+            return_request=rr, by=agent, question=rng.choice(QUESTIONS)
+        ),
+        "info_received": lambda: services.return_info_received(
+            return_request=rr, by=Actor.customer(), message="Photos attached; tags are still on."
+        ),
+        "approve": lambda: services.return_approve(return_request=rr, by=agent),
+        "reject": lambda: services.return_reject(return_request=rr, by=agent, reason=rng.choice(REJECTIONS)),
+        "cancel": lambda: services.return_cancel(return_request=rr, by=Actor.customer(), reason="No longer needed."),
+        "expire": lambda: services.return_expire(return_request=rr),
+        "mark_in_transit": lambda: services.return_mark_in_transit(
+            return_request=rr,
+            by=Actor.customer(),
+            carrier=rng.choice(CARRIERS),
+            tracking_number=f"TRK{rng.randrange(10**9, 10**10)}",
+        ),
+        "receive": lambda: services.return_receive(return_request=rr, by=agent),
+        "inspect": lambda: services.return_inspect(
+            return_request=rr,
+            by=agent,
+            results=[
+                services.ItemInspection(
+                    item.pk,
+                    "accepted",
+                    rng.choice(["new", "like_new", "used"]),
+                    rng.choice(["restock", "restock", "restock", "vendor"]),
+                )
+                for item in rr.items.all()
+            ],
+        ),
+        "request_refund_approval": lambda: services.return_request_refund_approval(
+            return_request=rr, by=Actor.staff(staff["ben"]), note="Above my refund limit."
+        ),
+        "approve_refund": lambda: services.return_approve_refund(
+            return_request=rr, by=manager, reference=f"BANK-{rng.randrange(10**6, 10**7)}"
+        ),
+        "issue_refund": lambda: services.return_issue_refund(
+            return_request=rr, by=manager if (rr.refund_amount or 0) > 20000 else agent
+        ),
+        "issue_store_credit": lambda: services.return_issue_store_credit(return_request=rr, by=agent),
+        "ship_exchange": lambda: services.return_ship_exchange(
+            return_request=rr,
+            by=agent,
+            carrier=rng.choice(CARRIERS),
+            tracking_number=f"EXC{rng.randrange(10**9, 10**10)}",
+        ),
+        "close": lambda: services.return_close(return_request=rr, by=Actor.system()),
+    }
+    if action == "refund_succeeded":
+        refund = rr.refunds.order_by("-attempt").first()
+        if refund.status == Refund.Status.SUCCEEDED:
+            return rr  # a manual refund with its reference was confirmed on commit already
+        payments.refund_confirm_manual(refund=refund, by=agent, reference=f"BANK-{rng.randrange(10**6, 10**7)}")
+        return ReturnRequest.objects.get(pk=rr.pk)
+    if action == "refund_failed":
+        refund = rr.refunds.order_by("-attempt").first()
+        payments.refund_mark_failed_manual(refund=refund, by=agent, reason=rng.choice(FAILURES))
+        return ReturnRequest.objects.get(pk=rr.pk)
+    return calls[action]()
+
+
+def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object]) -> int:
+    made = 0
+    with run_tasks_inline():
+        for plan in planned:
+            with transaction.atomic(), clock.frozen_at(plan.times[0]):
+                rr = services.return_create(
+                    order=plan.order,
+                    resolution=plan.resolution,
+                    by=Actor.customer(),
+                    items=[
+                        services.RequestedItem(
+                            line.pk, qty, reason.code, rng.choice(DESCRIPTIONS.get(reason.code, [""]))
+                        )
+                        for line, qty, reason in plan.picks
+                    ],
+                )
+            # Each step commits on its own, so tasks queued on commit (refunds) run before the next step.
+            for action, moment in zip(plan.path, plan.times[1:], strict=True):
+                with clock.frozen_at(moment):
+                    rr = _step(rr, action, rng, staff)
+            made += 1
+    return made
+
+
+def _transition_table() -> dict[tuple[str, str], str]:
+    """(source state, transition name) -> target state, read from the model itself."""
+    status = ReturnRequest._meta.get_field("status")
+    return {(t.source, t.name): t.target for t in status.get_all_transitions(ReturnRequest)}
+
+
+def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object], *, batch: int = 5000) -> int:
+    """Write planned returns with bulk inserts: same rows the services would write, timelines included."""
+    table = _transition_table()
+    policy = active_policy()
+    terms_bonus = float(policy.store_credit_bonus_percent)
+    agents = [staff["agent"], staff["ana"]]
+    next_id = (ReturnRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    made = 0
+    for start in range(0, len(planned), batch):
+        chunk = planned[start : start + batch]
+        returns, items, events, refunds, credits = [], [], [], [], []
+        for plan in chunk:
+            pk = next_id
+            next_id += 1
+            subtotal = sum(line.unit_price * qty for line, qty, _ in plan.picks)
+            status = S.REQUESTED
+            for action in plan.path:
+                status = table[(status, action)]
+            refund_amount = subtotal if any(a in plan.path for a in ("inspect",)) else None
+            if refund_amount and plan.resolution == "store_credit":
+                refund_amount += round(subtotal * terms_bonus / 100)
+            last = plan.times[-1]
+            rr = ReturnRequest(
+                pk=pk,
+                rma_number=services.rma_for(pk),
+                order=plan.order,
+                email=plan.order.email,
+                customer_name=plan.order.customer_name,
+                status=status,
+                resolution=plan.resolution,
+                currency=plan.order.currency,
+                quoted_amount=subtotal,
+                refund_amount=refund_amount,
+                customer_token=new_customer_token(),
+                created_at=plan.times[0],
+                updated_at=last,
+                status_changed_at=last,
+                assignee=rng.choice(agents) if status not in (S.REQUESTED,) else None,
+            )
+            returns.append(rr)
+            accepted = "inspect" in plan.path
+            for line, qty, reason in plan.picks:
+                items.append(
+                    ReturnItem(
+                        return_request_id=pk,
+                        order_line=line,
+                        quantity=qty,
+                        reason=reason,
+                        condition_description=rng.choice(DESCRIPTIONS.get(reason.code, [""])),
+                        outcome="accepted" if accepted else "",
+                        grade="like_new" if accepted else "",
+                        disposition="restock" if accepted else "",
+                        refundable_amount=line.unit_price * qty if accepted else 0,
+                    )
+                )
+            events.append(
+                ReturnEvent(
+                    return_request_id=pk,
+                    kind="transition",
+                    actor_kind="customer",
+                    to_state=S.REQUESTED,
+                    visible_to_customer=True,
+                    created_at=plan.times[0],
+                )
+            )
+            state = S.REQUESTED
+            attempt = 0
+            for action, moment in zip(plan.path, plan.times[1:], strict=True):
+                target = table[(state, action)]
+                actor_kind = (
+                    "customer"
+                    if action in ("mark_in_transit", "cancel", "info_received")
+                    else ("system" if action in ("expire", "close", "refund_succeeded") else "staff")
+                )
+                events.append(
+                    ReturnEvent(
+                        return_request_id=pk,
+                        kind="transition",
+                        actor_kind=actor_kind,
+                        actor_user=rng.choice(agents) if actor_kind == "staff" else None,
+                        transition=action,
+                        from_state=state,
+                        to_state=target,
+                        visible_to_customer=not ACTIONS[action].internal,
+                        created_at=moment,
+                    )
+                )
+                if action in ("issue_refund", "approve_refund"):
+                    attempt += 1
+                    refunds.append(
+                        Refund(
+                            return_request_id=pk,
+                            order=plan.order,
+                            attempt=attempt,
+                            amount=refund_amount,
+                            currency=plan.order.currency,
+                            provider=Refund.Provider.MANUAL,
+                            idempotency_key=f"refund-{rr.rma_number}-attempt-{attempt}",
+                            status=Refund.Status.PENDING,
+                            created_at=moment,
+                            updated_at=moment,
+                        )
+                    )
+                elif action == "refund_succeeded":
+                    refunds[-1].status = Refund.Status.SUCCEEDED
+                    refunds[-1].provider_refund_id = f"BANK-{rng.randrange(10**6, 10**7)}"
+                elif action == "refund_failed":
+                    refunds[-1].status, refunds[-1].failure_reason = Refund.Status.FAILED, rng.choice(FAILURES)
+                elif action == "issue_store_credit":
+                    credits.append(
+                        StoreCredit(
+                            email=plan.order.email,
+                            kind=StoreCredit.Kind.ISSUE,
+                            amount=refund_amount,
+                            currency=plan.order.currency,
+                            code=new_store_credit_code(),
+                            return_request_id=pk,
+                            expires_on=(moment + dt.timedelta(days=365)).date(),
+                            created_at=moment,
+                        )
+                    )
+                state = target
+        with transaction.atomic():
+            ReturnRequest.objects.bulk_create(returns, batch_size=1000)
+            ReturnItem.objects.bulk_create(items, batch_size=2000)
+            ReturnEvent.objects.bulk_create(events, batch_size=2000)
+            Refund.objects.bulk_create(refunds, batch_size=2000)
+            StoreCredit.objects.bulk_create(credits, batch_size=2000)
+        made += len(chunk)
+    _reset_sequences()
+    return made
+
+
+def _reset_sequences() -> None:
+    """Explicit primary keys leave PostgreSQL's sequences behind; move them on."""
+    if connection.vendor != "postgresql":
+        return
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [ReturnRequest]):
+            cursor.execute(sql)
+
+
+def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> dict[str, int]:
+    """Build the demo shop; returns counts of what was made."""
+    rng = random.Random(seed)
+    now = timezone.now().replace(microsecond=0)
+    ensure_reference_data()
+    staff = ensure_demo_users()
+    policy = active_policy()
+    shop = build_shop(rng, orders=orders, now=now)
+    reasons = list(ReasonCode.objects.filter(is_active=True).order_by("position"))
+    planned = plan_returns(
+        rng,
+        shop,
+        count=returns,
+        now=now,
+        window_days=policy.return_window_days,
+        non_returnable=set(policy.non_returnable_categories),
+        reasons=reasons,
+    )
+    use_bulk = bulk if bulk is not None else returns > 5000
+    made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
+    return {"products": len(shop.products), "orders": orders, "returns": made}

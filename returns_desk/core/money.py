@@ -1,0 +1,31 @@
+"""Money is an integer number of minor units (cents) and an ISO 4217 currency code; never a float."""
+
+from dataclasses import dataclass
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
+CURRENCY_CHOICES = [(code, code) for code in CURRENCY_SYMBOLS]
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """Render 12345, "USD" as "$123.45" (and -500 as "-$5.00")."""
+    sign = "-" if amount_minor < 0 else ""
+    units, cents = divmod(abs(int(amount_minor)), 100)
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    figure = f"{units:,}.{cents:02d}"
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{figure} {currency.upper()}"
+
+
+def percent_of(amount_minor: int, percent: int | float) -> int:
+    """`percent` % of an amount, rounded half up to the minor unit, computed in integers."""
+    # percent is stored with two decimals at most, so scale to basis points to stay exact.
+    basis_points = round(percent * 100)
+    return (amount_minor * basis_points + 5000) // 10000
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)

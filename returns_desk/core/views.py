@@ -1,0 +1,42 @@
+"""Cross-cutting endpoints."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", and we say which
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_broker() -> str | None:
+    try:
+        broker = get_broker()
+        if Conf.ORM:
+            # The ORM broker's ping() is always True; ask its queue table instead.
+            from django_q.models import OrmQ
+
+            OrmQ.objects.using(Conf.ORM).filter(key=broker.list_key).exists()
+        elif not broker.ping():
+            return "broker did not answer ping"
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@never_cache
+def healthz(request):
+    """200 when the database and the task broker answer; 503 naming the part that does not."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    body = {name: ("up" if error is None else f"down: {error}") for name, error in checks.items()}
+    status = 200 if all(error is None for error in checks.values()) else 503
+    body["status"] = "ok" if status == 200 else "failing"
+    return JsonResponse(body, status=status)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PoliciesConfig(AppConfig):
+    name = "returns_desk.policies"
+    verbose_name = "Return policy"

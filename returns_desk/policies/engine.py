@@ -1,0 +1,208 @@
+"""Pure return-policy functions: no database, no clock, no side effects.
+
+Callers turn models into these small value objects, so the same figures reach the customer, the VA
+and the refund, and so the rules can be property-tested.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from returns_desk.core.money import format_money, percent_of
+
+REFUND = "refund"
+STORE_CREDIT = "store_credit"
+EXCHANGE = "exchange"
+
+
+@dataclass(frozen=True)
+class PolicyTerms:
+    return_window_days: int
+    restocking_fee_percent: float = 0
+    return_shipping_fee: int = 0
+    non_returnable_categories: frozenset[str] = frozenset()
+    final_sale_returnable: bool = False
+    store_credit_bonus_percent: float = 0
+    returnless_refund_threshold: int = 0
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    line_id: int
+    title: str
+    category: str
+    unit_price: int
+    quantity: int
+    final_sale: bool = False
+    already_returned_quantity: int = 0
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    currency: str
+    delivered_on: dt.date | None
+    amount_paid: int
+    already_refunded: int = 0
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    line_id: int
+    eligible: bool
+    reasons: tuple[str, ...]
+    returnable_quantity: int
+    window_closes_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    line: LineFacts
+    quantity: int
+    customer_pays_shipping: bool
+    reason_label: str = ""
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    label: str
+    amount: int  # negative for deductions
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    resolution: str
+    items_subtotal: int
+    restocking_fee: int
+    return_shipping_fee: int
+    store_credit_bonus: int
+    capped_by: int
+    total: int
+    breakdown: tuple[QuoteLine, ...] = field(default_factory=tuple)
+
+    def display(self, amount: int) -> str:
+        return format_money(amount, self.currency)
+
+    @property
+    def total_display(self) -> str:
+        return format_money(self.total, self.currency)
+
+
+def human_date(day: dt.date, today: dt.date) -> str:
+    """'3 October' this year, '3 October 2025' otherwise."""
+    text = f"{day.day} {day:%B}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def evaluate_line(line: LineFacts, order: OrderFacts, terms: PolicyTerms, today: dt.date) -> Eligibility:
+    """Can this order line be returned today, and why (or why not), in words a customer reads."""
+    refusals: list[str] = []
+    notes: list[str] = []
+    closes_on = None
+
+    if order.delivered_on is None:
+        refusals.append("This order hasn't been delivered yet, so it can't be returned.")
+    else:
+        closes_on = order.delivered_on + dt.timedelta(days=terms.return_window_days)
+        if today > closes_on:
+            refusals.append(f"The return window closed on {human_date(closes_on, today)}.")
+        else:
+            days_left = (closes_on - today).days
+            notes.append(
+                f"Returnable until {human_date(closes_on, today)} "
+                f"({days_left} day{'s' if days_left != 1 else ''} left)."
+            )
+
+    if line.final_sale and not terms.final_sale_returnable:
+        refusals.append("Final sale items can't be returned.")
+    if line.category.lower() in terms.non_returnable_categories:
+        refusals.append(f"Items in the category “{line.category}” can't be returned.")
+
+    remaining = max(line.quantity - line.already_returned_quantity, 0)
+    if remaining == 0:
+        refusals.append(
+            "This item was already returned." if line.quantity == 1 else f"All {line.quantity} were already returned."
+        )
+    elif line.already_returned_quantity:
+        notes.append(f"{line.already_returned_quantity} of {line.quantity} already returned; {remaining} can still be.")
+
+    eligible = not refusals
+    return Eligibility(
+        line_id=line.line_id,
+        eligible=eligible,
+        reasons=tuple(refusals if refusals else notes),
+        returnable_quantity=remaining if eligible else 0,
+        window_closes_on=closes_on,
+    )
+
+
+def quote_return(
+    items: Sequence[QuoteItem],
+    order: OrderFacts,
+    terms: PolicyTerms,
+    *,
+    resolution: str = REFUND,
+    returnless: bool = False,
+) -> Quote:
+    """What the customer gets back, and how that figure was reached.
+
+    Restocking fee: on items returned for a reason the customer is responsible for; waived for
+    exchanges and when the item is kept. Return shipping fee: once, when any such reason is given and a
+    parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
+    The total never exceeds what was paid minus what was already refunded.
+    """
+    money = lambda amount: format_money(amount, order.currency)  # noqa: E731
+    breakdown: list[QuoteLine] = []
+    subtotal = 0
+    customer_fault_subtotal = 0
+    for item in items:
+        amount = item.line.unit_price * item.quantity
+        subtotal += amount
+        if item.customer_pays_shipping:
+            customer_fault_subtotal += amount
+        reason = f" — {item.reason_label}" if item.reason_label else ""
+        breakdown.append(
+            QuoteLine(f"{item.quantity} × {item.line.title} at {money(item.line.unit_price)}{reason}", amount)
+        )
+
+    restocking_fee = 0
+    if customer_fault_subtotal and not returnless and resolution != EXCHANGE and terms.restocking_fee_percent:
+        restocking_fee = min(percent_of(customer_fault_subtotal, terms.restocking_fee_percent), customer_fault_subtotal)
+        breakdown.append(QuoteLine(f"Restocking fee ({terms.restocking_fee_percent:g}%)", -restocking_fee))
+
+    shipping_fee = 0
+    if customer_fault_subtotal and not returnless and terms.return_shipping_fee:
+        shipping_fee = min(terms.return_shipping_fee, subtotal - restocking_fee)
+        breakdown.append(QuoteLine("Return shipping (paid by the customer for this reason)", -shipping_fee))
+
+    net = subtotal - restocking_fee - shipping_fee
+    bonus = 0
+    if resolution == STORE_CREDIT and terms.store_credit_bonus_percent and net > 0:
+        bonus = percent_of(net, terms.store_credit_bonus_percent)
+        breakdown.append(QuoteLine(f"Store credit bonus ({terms.store_credit_bonus_percent:g}%)", bonus))
+
+    still_refundable = max(order.amount_paid - order.already_refunded, 0)
+    total = max(min(net + bonus, still_refundable), 0)
+    capped_by = net + bonus - total
+    if capped_by > 0:
+        label = "Limited to what is still refundable on this order"
+        if order.already_refunded:
+            label += f" ({money(order.already_refunded)} already refunded)"
+        breakdown.append(QuoteLine(label, -capped_by))
+
+    return Quote(
+        currency=order.currency,
+        resolution=resolution,
+        items_subtotal=subtotal,
+        restocking_fee=restocking_fee,
+        return_shipping_fee=shipping_fee,
+        store_credit_bonus=bonus,
+        capped_by=capped_by,
+        total=total,
+        breakdown=tuple(breakdown),
+    )
+
+
+def returnless_allowed(quote: Quote, terms: PolicyTerms) -> bool:
+    """The customer may keep the item when the refund is at or under the policy's threshold."""
+    return terms.returnless_refund_threshold > 0 and 0 < quote.total <= terms.returnless_refund_threshold

@@ -1,0 +1,134 @@
+"""Admin for returns: the state is read-only; transitions run as actions through the services."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from returns_desk.core.actors import Actor
+from returns_desk.core.errors import ServiceError
+
+from . import services
+from .actions import ACTIONS
+from .models import ReturnEvent, ReturnItem, ReturnRequest
+
+
+class ReturnItemInline(admin.TabularInline):
+    model = ReturnItem
+    extra = 0
+    can_delete = False
+    fields = [
+        "order_line",
+        "quantity",
+        "reason",
+        "condition_description",
+        "grade",
+        "outcome",
+        "disposition",
+        "refundable_amount",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReturnEventInline(admin.TabularInline):
+    model = ReturnEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "actor_kind", "actor_user", "transition", "from_state", "to_state", "body"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _transition_action(action: str, service):
+    """An admin action that runs `service` on each selected return and reports each refusal by RMA."""
+
+    def run(modeladmin, request, queryset):
+        done, refused = [], []
+        for rr in queryset.order_by("pk"):
+            try:
+                service(return_request=rr, by=Actor.staff(request.user))
+                done.append(rr.rma_number)
+            except ServiceError as error:
+                refused.append(f"{rr.rma_number}: {error}")
+        if done:
+            modeladmin.message_user(request, f"{ACTIONS[action].label}: done for {', '.join(done)}.", messages.SUCCESS)
+        for line in refused:
+            modeladmin.message_user(request, line, messages.ERROR)
+
+    run.__name__ = f"action_{action}"
+    return admin.action(description=f"{ACTIONS[action].label} selected returns")(run)
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin):
+    list_display = ["rma_number", "status", "order", "email", "resolution", "quoted", "assignee", "created_at"]
+    list_filter = ["status", "resolution", "priority", "returnless", "created_at"]
+    search_fields = ["rma_number", "order__number", "email", "customer_name", "tracking_number"]
+    list_select_related = ["order", "assignee"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "rma_number",
+        "status",
+        "order",
+        "email",
+        "customer_name",
+        "resolution",
+        "returnless",
+        "currency",
+        "quoted_amount",
+        "refund_amount",
+        "rejection_reason",
+        "tracking_carrier",
+        "tracking_number",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+        "ticket_link",
+    ]
+    fields = ["ticket_link", *readonly_fields[:-1], "priority"]
+    inlines = [ReturnItemInline, ReturnEventInline]
+    actions = [
+        _transition_action("approve", services.return_approve),
+        _transition_action("info_received", services.return_info_received),
+        _transition_action("receive", services.return_receive),
+        _transition_action("cancel", services.return_cancel),
+        _transition_action("close", services.return_close),
+    ]
+
+    @admin.display(description="Quoted", ordering="quoted_amount")
+    def quoted(self, obj):
+        return obj.quoted_amount_display
+
+    @admin.display(description="Ticket")
+    def ticket_link(self, obj):
+        return format_html('<a href="{}">Open the ticket page</a>', obj.get_absolute_url()) if obj.pk else "—"
+
+    def has_add_permission(self, request):
+        return False  # returns are opened through the portal or return_create, with the policy checked
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReturnEvent)
+class ReturnEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "return_request", "kind", "actor_kind", "actor_user", "transition", "to_state"]
+    list_filter = ["kind", "actor_kind", "transition"]
+    search_fields = ["return_request__rma_number", "body"]
+    list_select_related = ["return_request", "actor_user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,373 @@
+"""A return is one record that is both the customer's ticket and the goods' journey back.
+
+`ReturnRequest.status` moves only through the transition methods below, and those are called only by
+`returns.services`, which lock the row, check the transition, save and write the `ReturnEvent`.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from returns_desk.core import clock
+from returns_desk.core.money import CURRENCY_CHOICES, format_money
+from returns_desk.orders.models import Order, OrderLine
+from returns_desk.policies.models import ReasonCode
+
+from . import permissions as can
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    NEEDS_INFO = "needs_info", "Waiting on customer"
+    APPROVED = "approved", "Approved"
+    IN_TRANSIT = "in_transit", "In transit"
+    RECEIVED = "received", "Received"
+    INSPECTED = "inspected", "Inspected"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting manager approval"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUND_FAILED = "refund_failed", "Refund failed"
+    RESOLVED = "resolved", "Resolved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    CLOSED = "closed", "Closed"
+
+
+S = ReturnStatus
+OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.REJECTED, S.CANCELLED, S.CLOSED}
+
+
+class Resolution(models.TextChoices):
+    REFUND = "refund", "Refund to original payment"
+    STORE_CREDIT = "store_credit", "Store credit"
+    EXCHANGE = "exchange", "Exchange"
+
+
+class Priority(models.IntegerChoices):
+    LOW = 0, "Low"
+    NORMAL = 1, "Normal"
+    HIGH = 2, "High"
+    URGENT = 3, "Urgent"
+
+
+def new_customer_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ReturnRequest(FSMModelMixin, models.Model):
+    rma_number = models.CharField("RMA number", max_length=20, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    email = models.EmailField(db_index=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    status = FSMField(max_length=20, choices=ReturnStatus.choices, default=S.REQUESTED, protected=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, default=Resolution.REFUND)
+    returnless = models.BooleanField(default=False, help_text="Refunded without the parcel coming back.")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_returns"
+    )
+    customer_token = models.CharField(max_length=64, unique=True, default=new_customer_token, editable=False)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    quoted_amount = models.PositiveIntegerField(
+        default=0, help_text="Minor units quoted when the return was requested."
+    )
+    refund_amount = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minor units to pay back, settled at inspection (or approval for returnless)."
+    )
+    rejection_reason = models.TextField(blank=True)
+    tracking_carrier = models.CharField(max_length=50, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    updated_at = models.DateTimeField(default=clock.now)
+    status_changed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["assignee", "status"]),
+        ]
+        permissions = [("work_returns", "Can work returns on the desk")]
+
+    def __str__(self) -> str:
+        return self.rma_number
+
+    def get_absolute_url(self) -> str:
+        return reverse("desk:ticket", args=[self.pk])
+
+    # --- small properties -------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def refund_amount_display(self) -> str:
+        return format_money(self.refund_amount or 0, self.currency)
+
+    @property
+    def quoted_amount_display(self) -> str:
+        return format_money(self.quoted_amount, self.currency)
+
+    def has_open_dispute(self) -> bool:
+        from returns_desk.payments.models import Dispute
+
+        return Dispute.objects.filter(order_id=self.order_id, status__in=Dispute.OPEN_STATUSES).exists()
+
+    # --- transition conditions (each reads as the reason it guards) --------------------------------
+
+    def no_open_dispute(self) -> bool:
+        return not self.has_open_dispute()
+
+    def has_refund_amount(self) -> bool:
+        return bool(self.refund_amount)
+
+    def every_item_inspected(self) -> bool:
+        return not self.items.filter(outcome="").exists()
+
+    def returnless_allowed_by_policy(self) -> bool:
+        from returns_desk.policies.selectors import active_policy
+
+        threshold = active_policy().returnless_refund_threshold
+        return threshold > 0 and 0 < self.quoted_amount <= threshold
+
+    # --- transitions: only returns.services call these ----------------------------------------------
+
+    @transition(field=status, source=S.REQUESTED, target=S.NEEDS_INFO, permission=can.staff)
+    def request_info(self):
+        """The desk asked the customer something; the SLA clock pauses."""
+
+    @transition(field=status, source=S.NEEDS_INFO, target=S.REQUESTED, permission=can.staff_customer_or_system)
+    def info_received(self):
+        """The customer answered; back to the desk."""
+
+    @transition(field=status, source=S.REQUESTED, target=S.APPROVED, permission=can.staff_or_system)
+    def approve(self):
+        """Return authorised (by a VA, or by policy); the label becomes available."""
+
+    @transition(field=status, source=[S.REQUESTED, S.NEEDS_INFO, S.INSPECTED], target=S.REJECTED, permission=can.staff)
+    def reject(self):
+        """Declined, with a reason the customer sees."""
+
+    @transition(
+        field=status,
+        source=[S.REQUESTED, S.NEEDS_INFO, S.APPROVED],
+        target=S.CANCELLED,
+        permission=can.staff_or_customer,
+    )
+    def cancel(self):
+        """Withdrawn before the parcel shipped."""
+
+    @transition(field=status, source=S.APPROVED, target=S.CANCELLED, permission=can.system_only)
+    def expire(self):
+        """Approved but never shipped within the policy's time."""
+
+    @transition(field=status, source=S.APPROVED, target=S.IN_TRANSIT, permission=can.staff_customer_or_system)
+    def mark_in_transit(self):
+        """The parcel is on its way (tracking known)."""
+
+    @transition(field=status, source=[S.APPROVED, S.IN_TRANSIT], target=S.RECEIVED, permission=can.staff)
+    def receive(self):
+        """The parcel arrived at the warehouse."""
+
+    @transition(
+        field=status, source=S.RECEIVED, target=S.INSPECTED, permission=can.staff, conditions=[every_item_inspected]
+    )
+    def inspect(self):
+        """Every item graded; the refundable amount is settled."""
+
+    @transition(
+        field=status,
+        source=S.INSPECTED,
+        target=S.AWAITING_APPROVAL,
+        permission=can.staff,
+        conditions=[has_refund_amount],
+    )
+    def request_refund_approval(self):
+        """The refund is above the VA's limit; a manager decides."""
+
+    @transition(
+        field=status,
+        source=S.AWAITING_APPROVAL,
+        target=S.REFUND_PENDING,
+        permission=can.manager,
+        conditions=[no_open_dispute, has_refund_amount],
+    )
+    def approve_refund(self):
+        """A manager approved the refund; it is sent."""
+
+    @transition(field=status, source=S.AWAITING_APPROVAL, target=S.INSPECTED, permission=can.manager)
+    def deny_refund(self):
+        """A manager declined the refund as asked; back to the VA with the reason."""
+
+    @transition(
+        field=status,
+        source=S.INSPECTED,
+        target=S.REFUND_PENDING,
+        permission=can.refund_within_limit,
+        conditions=[no_open_dispute, has_refund_amount],
+    )
+    def issue_refund(self):
+        """Refund sent to the payment provider."""
+
+    @transition(field=status, source=S.REFUND_PENDING, target=S.RESOLVED, permission=can.payment_outcome)
+    def refund_succeeded(self):
+        """The provider confirmed the refund."""
+
+    @transition(field=status, source=S.REFUND_PENDING, target=S.REFUND_FAILED, permission=can.payment_outcome)
+    def refund_failed(self):
+        """The provider reported failure; back in a queue with the reason."""
+
+    @transition(
+        field=status,
+        source=S.REFUND_FAILED,
+        target=S.REFUND_PENDING,
+        permission=can.refund_within_limit,
+        conditions=[no_open_dispute, has_refund_amount],
+    )
+    def retry_refund(self):
+        """A new refund attempt, with a new idempotency key."""
+
+    @transition(
+        field=status,
+        source=[S.INSPECTED, S.REFUND_FAILED],
+        target=S.RESOLVED,
+        permission=can.staff,
+        conditions=[has_refund_amount],
+    )
+    def issue_store_credit(self):
+        """Store credit (plus the policy's bonus) instead of money."""
+
+    @transition(field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff)
+    def ship_exchange(self):
+        """The replacement is on its way."""
+
+    @transition(
+        field=status,
+        source=S.APPROVED,
+        target=S.REFUND_PENDING,
+        permission=can.refund_within_limit,
+        conditions=[returnless_allowed_by_policy, no_open_dispute],
+    )
+    def refund_without_return(self):
+        """The policy lets the customer keep the item; refund now."""
+
+    @transition(
+        field=status, source=[S.RESOLVED, S.REJECTED, S.CANCELLED], target=S.CLOSED, permission=can.staff_or_system
+    )
+    def close(self):
+        """Finished; follow-up and survey done or timed out."""
+
+
+class ReturnItem(models.Model):
+    class Grade(models.TextChoices):
+        NEW = "new", "As new, sealed"
+        LIKE_NEW = "like_new", "Like new"
+        USED = "used", "Used"
+        DAMAGED = "damaged", "Damaged"
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        MISSING = "missing", "Missing from parcel"
+        WRONG_ITEM = "wrong_item", "Wrong item sent back"
+
+    class Disposition(models.TextChoices):
+        RESTOCK = "restock", "Restock"
+        DISPOSE = "dispose", "Dispose"
+        VENDOR = "vendor", "Return to vendor"
+
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="items")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_items")
+    quantity = models.PositiveIntegerField()
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
+    condition_description = models.TextField(blank=True, help_text="The customer's own words.")
+    grade = models.CharField(max_length=20, choices=Grade.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    inspection_note = models.TextField(blank=True)
+    refundable_amount = models.PositiveIntegerField(default=0, help_text="Minor units, settled at inspection.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="return_item_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.title}"
+
+
+class ReturnPhoto(models.Model):
+    item = models.ForeignKey(ReturnItem, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to="return-photos/%Y/%m/")
+    uploaded_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The timeline is evidence (disputes, audits): rows are added, never changed or removed."""
+
+    def update(self, **kwargs):
+        raise TypeError("ReturnEvent rows are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("ReturnEvent rows are append-only; they cannot be deleted.")
+
+
+class ReturnEvent(models.Model):
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "Status change"
+        MESSAGE = "message", "Message"
+        NOTE = "note", "Internal note"
+        EMAIL = "email", "Email sent"
+        REFUND = "refund", "Refund event"
+        DISPUTE = "dispute", "Dispute event"
+        ASSIGNMENT = "assignment", "Assignment"
+
+    class ActorKind(models.TextChoices):
+        STAFF = "staff", "Staff"
+        CUSTOMER = "customer", "Customer"
+        SYSTEM = "system", "System"
+        STRIPE = "stripe", "Stripe"
+
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    transition = models.CharField(max_length=40, blank=True)
+    from_state = models.CharField(max_length=20, choices=ReturnStatus.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=ReturnStatus.choices, blank=True)
+    body = models.TextField(blank=True)
+    visible_to_customer = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["return_request", "created_at"])]
+
+    def __str__(self) -> str:
+        what = self.transition or self.get_kind_display()
+        return f"{self.return_request_id}: {what} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("ReturnEvent rows are append-only; they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("ReturnEvent rows are append-only; they cannot be deleted.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_user_id:
+            return self.actor_user.get_full_name() or self.actor_user.get_username()
+        return {"customer": "Customer", "system": "System", "stripe": "Stripe"}.get(self.actor_kind, self.actor_kind)

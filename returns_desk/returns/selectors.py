@@ -1,0 +1,30 @@
+"""Reads of returns, shaped so that the query count does not grow with the rows shown."""
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import ReturnEvent, ReturnItem, ReturnRequest
+
+
+def returns_for_list() -> QuerySet[ReturnRequest]:
+    return ReturnRequest.objects.select_related("order", "assignee").order_by("-created_at", "-id")
+
+
+def return_for_ticket(pk: int) -> ReturnRequest:
+    """One return with everything its ticket page shows, in a fixed number of queries."""
+    return (
+        ReturnRequest.objects.select_related("order", "assignee")
+        .prefetch_related(
+            Prefetch(
+                "items", queryset=ReturnItem.objects.select_related("order_line", "reason").prefetch_related("photos")
+            ),
+            Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user").order_by("created_at", "id")),
+            "refunds",
+            "order__lines",
+        )
+        .get(pk=pk)
+    )
+
+
+def available_actions(rr: ReturnRequest, actor) -> list[str]:
+    """Transitions this actor could run now (source state and permission; conditions are checked on use)."""
+    return [t.name for t in rr.get_available_status_transitions() if t.has_perm(rr, actor)]

@@ -1,0 +1,582 @@
+"""Every write to a return goes through here.
+
+A state change is: lock the rows (order first when money moves, then the return), check that the
+transition is open from the current state, check who asks, apply the action's own changes, check the
+transition's conditions, run it, save, write one `ReturnEvent`, and send side effects on commit. A
+refusal raises a `ServiceError` whose text is meant for the person who asked; the transaction rolls
+back, so nothing is half-written.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, AlreadyActedError, ServiceError
+from returns_desk.core.money import format_money
+from returns_desk.orders.models import Order, Product
+from returns_desk.policies import engine
+from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.selectors import active_policy
+
+from . import permissions as can
+from .actions import ACTIONS
+from .models import Resolution, ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus
+from .signals import return_transitioned
+
+CONDITION_REFUSALS = {
+    "no_open_dispute": "A payment dispute is open on this order; no refund can be sent until it is settled.",
+    "has_refund_amount": "There is nothing to refund: no item was accepted at inspection.",
+    "every_item_inspected": "Every item needs an inspection outcome first.",
+    "returnless_allowed_by_policy": "The policy does not let the customer keep the item for a refund this large.",
+}
+
+
+def _when(moment) -> str:
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localtime(clock.now()).date():
+        return f"{local:%H:%M}"
+    return f"{local:%d %b %Y %H:%M}"
+
+
+def _already_acted(rr: ReturnRequest, action: str) -> ActionNotAllowed:
+    """Explain a transition that is not open from the current state: usually someone acted first."""
+    state = rr.get_status_display()
+    last = (
+        rr.events.filter(kind=ReturnEvent.Kind.TRANSITION)
+        .select_related("actor_user")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None or last.transition not in ACTIONS:
+        return ActionNotAllowed(
+            f"{ACTIONS[action].label} is not possible while the return is {state}. Nothing was changed."
+        )
+    who, when = last.actor_label, _when(last.created_at)
+    if last.transition == action:
+        return AlreadyActedError(f"Already {ACTIONS[action].past} by {who} at {when}. Nothing was changed.")
+    return AlreadyActedError(
+        f"{ACTIONS[action].label} is no longer possible: {who} {ACTIONS[last.transition].past} this return "
+        f"at {when}, and it is now {state}. Nothing was changed."
+    )
+
+
+def _forbidden(rr: ReturnRequest, action: str, permission, actor: Actor) -> ActionForbidden:
+    if permission is can.refund_within_limit and can.staff(rr, actor):
+        limit = can.refund_limit_for(actor.user)
+        return ActionForbidden(
+            f"A refund of {rr.refund_amount_display} is above your limit of {format_money(limit, rr.currency)}; "
+            "ask a manager to approve it."
+        )
+    if permission is can.manager:
+        return ActionForbidden(f"Only a manager can {ACTIONS[action].label.lower()}.")
+    return ActionForbidden(f"You are not allowed to {ACTIONS[action].label.lower()} on this return.")
+
+
+def _lock(return_request: ReturnRequest, *, lock_order: bool) -> ReturnRequest:
+    if lock_order:
+        # Fixed lock order (order, then return) so money services never deadlock one another.
+        Order.objects.select_for_update().filter(pk=return_request.order_id).values_list("pk", flat=True).get()
+    return ReturnRequest.objects.select_for_update().select_related("order").get(pk=return_request.pk)
+
+
+def run_transition(
+    *,
+    return_request: ReturnRequest,
+    action: str,
+    by: Actor,
+    prepare: Callable[[ReturnRequest], None] | None = None,
+    apply: Callable[[ReturnRequest], Any] | None = None,
+    body: str = "",
+    data: dict | None = None,
+    lock_order: bool = False,
+) -> ReturnRequest:
+    """Run one transition safely; every per-action service below is a thin wrapper of this one.
+
+    `prepare` changes the in-memory return before the permission check (an amount the permission
+    depends on); `apply` does the action's own writes after it. Both run inside the transaction.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown transition {action!r}")
+    with transaction.atomic():
+        rr = _lock(return_request, lock_order=lock_order)
+        method = getattr(rr, action)
+        meta = method._django_fsm
+        from_state = rr.status
+        if not meta.has_transition(from_state):
+            raise _already_acted(rr, action)
+        spec = meta.get_transition(from_state)
+        if prepare:
+            prepare(rr)
+        if not spec.has_perm(rr, by):
+            raise _forbidden(rr, action, spec.permission, by)
+        extra = apply(rr) if apply else None
+        for condition in spec.conditions:
+            if not condition(rr):
+                raise ActionNotAllowed(
+                    CONDITION_REFUSALS.get(condition.__name__, "The policy does not allow this now.")
+                )
+        method()
+        now = clock.now()
+        rr.status_changed_at = rr.updated_at = now
+        rr.save()
+        event = ReturnEvent.objects.create(
+            return_request=rr,
+            kind=ReturnEvent.Kind.TRANSITION,
+            actor_kind=by.kind,
+            actor_user=by.user if by.kind == Actor.STAFF else None,
+            transition=action,
+            from_state=from_state,
+            to_state=rr.status,
+            body=body,
+            visible_to_customer=not ACTIONS[action].internal,
+            data={**(data or {}), **({"result": extra} if isinstance(extra, dict) else {})},
+            created_at=now,
+        )
+        payload = {
+            "return_id": rr.pk,
+            "transition": action,
+            "from_state": from_state,
+            "to_state": rr.status,
+            "event_id": event.pk,
+        }
+        transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
+    return rr
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(f"Please give {what}.")
+    return text
+
+
+# --- creating a return and talking about it ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestedItem:
+    order_line_id: int
+    quantity: int
+    reason_code: str
+    description: str = ""
+
+
+def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) -> dict[int, engine.LineFacts]:
+    """Each line of the order with the quantity already taken by other live returns."""
+    from .models import OPEN_STATUSES
+
+    live = list(OPEN_STATUSES | {ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
+    taken_qs = ReturnItem.objects.filter(order_line__order=order, return_request__status__in=live).exclude(
+        outcome__in=[ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.MISSING, ReturnItem.Outcome.WRONG_ITEM]
+    )
+    if exclude_return_id:
+        taken_qs = taken_qs.exclude(return_request_id=exclude_return_id)
+    taken = dict(taken_qs.values("order_line_id").annotate(q=Sum("quantity")).values_list("order_line_id", "q"))
+    return {
+        line.pk: engine.LineFacts(
+            line_id=line.pk,
+            title=line.title,
+            category=line.category,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            final_sale=line.final_sale,
+            already_returned_quantity=taken.get(line.pk, 0),
+        )
+        for line in order.lines.all()
+    }
+
+
+def order_facts(order: Order) -> engine.OrderFacts:
+    from returns_desk.payments.selectors import refunded_total_for_order
+
+    return engine.OrderFacts(
+        currency=order.currency,
+        delivered_on=timezone.localdate(order.delivered_at) if order.delivered_at else None,
+        amount_paid=order.amount_paid,
+        already_refunded=refunded_total_for_order(order.pk),
+    )
+
+
+def return_create(
+    *,
+    order: Order,
+    items: Sequence[RequestedItem],
+    resolution: str = Resolution.REFUND,
+    by: Actor,
+    note: str = "",
+) -> ReturnRequest:
+    """Open a return for some lines of an order, after checking each against the policy."""
+    if not items:
+        raise ServiceError("Choose at least one item to return.")
+    if resolution not in Resolution.values:
+        raise ServiceError("Choose refund, store credit or exchange.")
+    policy = active_policy()
+    terms = policy.terms()
+    reasons = {r.code: r for r in ReasonCode.objects.filter(code__in={i.reason_code for i in items}, is_active=True)}
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
+        facts = line_facts_for_order(order)
+        ofacts = order_facts(order)
+        today = clock.today()
+        quote_items = []
+        for item in items:
+            line = facts.get(item.order_line_id)
+            if line is None:
+                raise ServiceError("That item is not part of this order.")
+            reason = reasons.get(item.reason_code)
+            if reason is None:
+                raise ServiceError(f"Choose a reason for returning {line.title}.")
+            verdict = engine.evaluate_line(line, ofacts, terms, today)
+            if not verdict.eligible:
+                raise ServiceError(f"{line.title}: {' '.join(verdict.reasons)}")
+            if not 1 <= item.quantity <= verdict.returnable_quantity:
+                raise ServiceError(f"{line.title}: you can return between 1 and {verdict.returnable_quantity}.")
+            quote_items.append(engine.QuoteItem(line, item.quantity, reason.customer_pays, reason.label))
+        quote = engine.quote_return(quote_items, ofacts, terms, resolution=resolution)
+        now = clock.now()
+        rr = ReturnRequest.objects.create(
+            rma_number=f"pending-{ReturnRequest._meta.get_field('customer_token').default()[:16]}",
+            order=order,
+            email=order.email,
+            customer_name=order.customer_name,
+            resolution=resolution,
+            currency=order.currency,
+            quoted_amount=quote.total,
+            created_at=now,
+            updated_at=now,
+            status_changed_at=now,
+        )
+        rr.rma_number = rma_for(rr.pk)
+        ReturnRequest.objects.filter(pk=rr.pk).update(rma_number=rr.rma_number)
+        ReturnItem.objects.bulk_create(
+            ReturnItem(
+                return_request=rr,
+                order_line_id=i.order_line_id,
+                quantity=i.quantity,
+                reason=reasons[i.reason_code],
+                condition_description=i.description.strip(),
+            )
+            for i in items
+        )
+        ReturnEvent.objects.create(
+            return_request=rr,
+            kind=ReturnEvent.Kind.TRANSITION,
+            actor_kind=by.kind,
+            actor_user=by.user if by.kind == Actor.STAFF else None,
+            transition="",
+            to_state=rr.status,
+            body=note.strip(),
+            visible_to_customer=True,
+            created_at=now,
+            data={"quote_total": quote.total, "resolution": resolution},
+        )
+        payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": None}
+        transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
+        if policy.auto_approve:
+            rr = run_transition(
+                return_request=rr,
+                action="approve",
+                by=Actor.system(),
+                body="Approved automatically by the return policy.",
+            )
+    return rr
+
+
+def rma_for(pk: int) -> str:
+    return f"RMA-{pk:06d}"
+
+
+def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
+    """A message the customer sees (from staff) or the desk reads (from the customer)."""
+    body = _required(body, "a message")
+    return ReturnEvent.objects.create(
+        return_request=return_request,
+        kind=ReturnEvent.Kind.MESSAGE,
+        actor_kind=by.kind,
+        actor_user=by.user if by.kind == Actor.STAFF else None,
+        body=body,
+        visible_to_customer=True,
+        created_at=clock.now(),
+    )
+
+
+def return_add_note(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
+    """An internal note: staff only, never shown to the customer."""
+    if not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can add internal notes.")
+    body = _required(body, "the note")
+    return ReturnEvent.objects.create(
+        return_request=return_request,
+        kind=ReturnEvent.Kind.NOTE,
+        actor_kind=by.kind,
+        actor_user=by.user,
+        body=body,
+        created_at=clock.now(),
+    )
+
+
+# --- one service per transition ---------------------------------------------------------------------
+
+
+def return_request_info(*, return_request: ReturnRequest, by: Actor, question: str) -> ReturnRequest:
+    question = _required(question, "the question for the customer")
+    return run_transition(return_request=return_request, action="request_info", by=by, body=question)
+
+
+def return_info_received(*, return_request: ReturnRequest, by: Actor, message: str = "") -> ReturnRequest:
+    return run_transition(return_request=return_request, action="info_received", by=by, body=message.strip())
+
+
+def return_approve(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+    return run_transition(return_request=return_request, action="approve", by=by)
+
+
+def return_reject(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
+    reason = _required(reason, "a reason the customer will see")
+
+    def apply(rr: ReturnRequest) -> None:
+        rr.rejection_reason = reason
+
+    return run_transition(return_request=return_request, action="reject", by=by, apply=apply, body=reason)
+
+
+def return_cancel(*, return_request: ReturnRequest, by: Actor, reason: str = "") -> ReturnRequest:
+    return run_transition(return_request=return_request, action="cancel", by=by, body=reason.strip())
+
+
+def return_expire(*, return_request: ReturnRequest) -> ReturnRequest:
+    return run_transition(
+        return_request=return_request,
+        action="expire",
+        by=Actor.system(),
+        body="The parcel was not shipped within the time the policy allows.",
+    )
+
+
+def return_mark_in_transit(
+    *, return_request: ReturnRequest, by: Actor, carrier: str, tracking_number: str
+) -> ReturnRequest:
+    tracking_number = _required(tracking_number, "the tracking number")
+    carrier = carrier.strip()
+
+    def apply(rr: ReturnRequest) -> None:
+        rr.tracking_carrier, rr.tracking_number = carrier, tracking_number
+
+    return run_transition(
+        return_request=return_request,
+        action="mark_in_transit",
+        by=by,
+        apply=apply,
+        body=f"{carrier} {tracking_number}".strip(),
+        data={"carrier": carrier, "tracking_number": tracking_number},
+    )
+
+
+def return_receive(*, return_request: ReturnRequest, by: Actor, note: str = "") -> ReturnRequest:
+    return run_transition(return_request=return_request, action="receive", by=by, body=note.strip())
+
+
+@dataclass(frozen=True)
+class ItemInspection:
+    item_id: int
+    outcome: str
+    grade: str = ""
+    disposition: str = ""
+    note: str = ""
+
+
+def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequence[ItemInspection]) -> ReturnRequest:
+    """Record each item's grade and outcome, restock what is restocked, and settle the refund amount."""
+    by_item = {r.item_id: r for r in results}
+
+    def apply(rr: ReturnRequest) -> dict:
+        items = list(rr.items.select_related("order_line", "reason"))
+        missing = [str(i) for i in items if i.pk not in by_item]
+        if missing or len(by_item) != len(items):
+            raise ServiceError("Record an outcome for every item in the parcel, and only those.")
+        accepted = []
+        restock: dict[int, int] = {}
+        for item in items:
+            result = by_item[item.pk]
+            if result.outcome not in ReturnItem.Outcome.values:
+                raise ServiceError(f"Choose an outcome for {item.order_line.title}.")
+            if result.grade and result.grade not in ReturnItem.Grade.values:
+                raise ServiceError(f"Unknown grade for {item.order_line.title}.")
+            if result.disposition and result.disposition not in ReturnItem.Disposition.values:
+                raise ServiceError(f"Unknown disposition for {item.order_line.title}.")
+            if result.outcome == ReturnItem.Outcome.ACCEPTED and not result.disposition:
+                raise ServiceError(f"Say what happens to {item.order_line.title}: restock, dispose or vendor.")
+            item.outcome, item.grade, item.disposition = result.outcome, result.grade, result.disposition
+            item.inspection_note = result.note.strip()
+            if item.outcome == ReturnItem.Outcome.ACCEPTED:
+                accepted.append(item)
+                if item.disposition == ReturnItem.Disposition.RESTOCK and item.order_line.product_id:
+                    restock[item.order_line.product_id] = restock.get(item.order_line.product_id, 0) + item.quantity
+        quote = quote_for_items(rr, accepted)
+        per_item = {i.pk: i.order_line.unit_price * i.quantity for i in accepted}
+        for item in items:
+            item.refundable_amount = per_item.get(item.pk, 0)
+        ReturnItem.objects.bulk_update(
+            items, ["outcome", "grade", "disposition", "inspection_note", "refundable_amount"]
+        )
+        for product_id, quantity in sorted(restock.items()):
+            Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+        rr.refund_amount = quote.total
+        return {"refund_amount": quote.total, "restocked": {str(k): v for k, v in restock.items()}}
+
+    return run_transition(return_request=return_request, action="inspect", by=by, apply=apply)
+
+
+def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnless: bool = False) -> engine.Quote:
+    """The quote for some of a return's items, with the same engine and figures the customer saw."""
+    terms = active_policy().terms()
+    facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)
+    quote_items = [
+        engine.QuoteItem(facts[i.order_line_id], i.quantity, i.reason.customer_pays, i.reason.label) for i in items
+    ]
+    return engine.quote_return(
+        quote_items, order_facts(rr.order), terms, resolution=rr.resolution, returnless=returnless
+    )
+
+
+def return_request_refund_approval(*, return_request: ReturnRequest, by: Actor, note: str = "") -> ReturnRequest:
+    return run_transition(return_request=return_request, action="request_refund_approval", by=by, body=note.strip())
+
+
+def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
+    reason = _required(reason, "a reason for the VA")
+    return run_transition(return_request=return_request, action="deny_refund", by=by, body=reason)
+
+
+def _refund_step(by: Actor, *, reference: str = "") -> Callable[[ReturnRequest], dict]:
+    def apply(rr: ReturnRequest) -> dict:
+        from returns_desk.payments.services import refund_record_for_return
+
+        refund = refund_record_for_return(return_request=rr, by=by, reference=reference)
+        return {"refund_id": refund.pk, "idempotency_key": refund.idempotency_key, "amount": refund.amount}
+
+    return apply
+
+
+def return_issue_refund(
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    amount: int | None = None,
+    override_reason: str = "",
+    reference: str = "",
+) -> ReturnRequest:
+    """Send the refund (within the VA's limit); an amount other than the inspected one needs a reason."""
+
+    def prepare(rr: ReturnRequest) -> None:
+        if amount is not None and amount != rr.refund_amount:
+            if amount <= 0:
+                raise ServiceError("A refund must be more than zero.")
+            if not override_reason.strip():
+                raise ServiceError("Say why the refund differs from the inspected amount.")
+            rr.refund_amount = amount
+
+    return run_transition(
+        return_request=return_request,
+        action="issue_refund",
+        by=by,
+        prepare=prepare,
+        apply=_refund_step(by, reference=reference),
+        body=override_reason.strip(),
+        lock_order=True,
+    )
+
+
+def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    return run_transition(
+        return_request=return_request,
+        action="approve_refund",
+        by=by,
+        apply=_refund_step(by, reference=reference),
+        lock_order=True,
+    )
+
+
+def return_retry_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    return run_transition(
+        return_request=return_request,
+        action="retry_refund",
+        by=by,
+        apply=_refund_step(by, reference=reference),
+        lock_order=True,
+    )
+
+
+def return_refund_without_return(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    """Refund now and let the customer keep the item, when the policy's threshold allows it."""
+
+    def prepare(rr: ReturnRequest) -> None:
+        quote = quote_for_items(rr, list(rr.items.select_related("reason")), returnless=True)
+        rr.returnless, rr.refund_amount = True, quote.total
+
+    return run_transition(
+        return_request=return_request,
+        action="refund_without_return",
+        by=by,
+        prepare=prepare,
+        apply=_refund_step(by, reference=reference),
+        lock_order=True,
+    )
+
+
+def return_issue_store_credit(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+    def apply(rr: ReturnRequest) -> dict:
+        from returns_desk.payments.services import store_credit_issue_for_return
+
+        entry = store_credit_issue_for_return(return_request=rr, by=by)
+        return {"store_credit_code": entry.code, "amount": entry.amount}
+
+    return run_transition(
+        return_request=return_request, action="issue_store_credit", by=by, apply=apply, lock_order=True
+    )
+
+
+def return_ship_exchange(
+    *, return_request: ReturnRequest, by: Actor, carrier: str, tracking_number: str
+) -> ReturnRequest:
+    tracking_number = _required(tracking_number, "the tracking number of the replacement")
+    carrier = carrier.strip()
+    return run_transition(
+        return_request=return_request,
+        action="ship_exchange",
+        by=by,
+        body=f"{carrier} {tracking_number}".strip(),
+        data={"carrier": carrier, "tracking_number": tracking_number},
+    )
+
+
+def return_close(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+    return run_transition(return_request=return_request, action="close", by=by)
+
+
+def return_assign(*, return_request: ReturnRequest, by: Actor, assignee) -> ReturnRequest:
+    """Give the ticket to someone on the desk (or to nobody)."""
+    if not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can assign returns.")
+    if assignee is not None and not can.is_agent(assignee):
+        raise ServiceError(f"{assignee} is not on the desk.")
+    with transaction.atomic():
+        rr = _lock(return_request, lock_order=False)
+        rr.assignee = assignee
+        rr.updated_at = clock.now()
+        rr.save(update_fields=["assignee", "updated_at"])
+        ReturnEvent.objects.create(
+            return_request=rr,
+            kind=ReturnEvent.Kind.ASSIGNMENT,
+            actor_kind=by.kind,
+            actor_user=by.user,
+            body=f"Assigned to {assignee.get_username()}" if assignee else "Unassigned",
+            created_at=rr.updated_at,
+        )
+    return rr

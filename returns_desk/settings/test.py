@@ -1,0 +1,25 @@
+"""Settings for the test suite.
+
+django-q2 reads `sync` once when it is imported, so it has to be set here: tasks run inline, in the
+test process, with the real task code.
+"""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, Q_CLUSTER, database_from_env
+
+DEBUG = False
+DATABASES = {"default": database_from_env(BASE_DIR / "db-test.sqlite3")}
+DATABASES["default"]["TEST"] = {"NAME": None}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # File-backed test database so that threads and processes in tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "db-test.sqlite3")}
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

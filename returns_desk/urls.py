@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from returns_desk.core.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("desk/", include("returns_desk.desk.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", healthz, name="healthz"),
+]
