@@ -19,3 +19,10 @@ admin.site.unregister(User)
 class DeskUserAdmin(UserAdmin):
     inlines = [StaffProfileInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "refund_limit"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]

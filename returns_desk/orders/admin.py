@@ -27,3 +27,12 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="Paid", ordering="amount_paid")
     def amount_paid_display(self, obj):
         return obj.amount_paid_display
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    list_display = ["order", "sku", "title", "category", "unit_price", "quantity", "final_sale"]
+    list_filter = ["category", "final_sale"]
+    search_fields = ["sku", "title", "order__number"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order", "product"]

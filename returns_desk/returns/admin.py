@@ -8,7 +8,7 @@ from returns_desk.core.errors import ServiceError
 
 from . import services
 from .actions import ACTIONS
-from .models import ReturnEvent, ReturnItem, ReturnRequest
+from .models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest
 
 
 class ReturnItemInline(admin.TabularInline):
@@ -131,4 +131,33 @@ class ReturnEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReturnItem)
+class ReturnItemAdmin(admin.ModelAdmin):
+    """Items are read here; inspection results change only through the inspect service."""
+
+    list_display = ["return_request", "order_line", "quantity", "reason", "outcome", "disposition", "refundable_amount"]
+    list_filter = ["outcome", "disposition", "grade", "reason"]
+    search_fields = ["return_request__rma_number", "order_line__sku", "condition_description"]
+    list_select_related = ["return_request", "order_line", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReturnPhoto)
+class ReturnPhotoAdmin(admin.ModelAdmin):
+    list_display = ["item", "image", "uploaded_at"]
+    search_fields = ["item__return_request__rma_number"]
+    list_select_related = ["item"]
+
+    def has_add_permission(self, request):
         return False

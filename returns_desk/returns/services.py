@@ -7,6 +7,7 @@ refusal raises a `ServiceError` whose text is meant for the person who asked; th
 back, so nothing is half-written.
 """
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,7 @@ def run_transition(
     action: str,
     by: Actor,
     prepare: Callable[[ReturnRequest], None] | None = None,
+    settle: Callable[[ReturnRequest], Any] | None = None,
     apply: Callable[[ReturnRequest], Any] | None = None,
     body: str = "",
     data: dict | None = None,
@@ -98,8 +100,10 @@ def run_transition(
 ) -> ReturnRequest:
     """Run one transition safely; every per-action service below is a thin wrapper of this one.
 
-    `prepare` changes the in-memory return before the permission check (an amount the permission
-    depends on); `apply` does the action's own writes after it. Both run inside the transaction.
+    Order of checks: source state, `prepare` (in-memory changes the permission depends on, such as
+    an overridden amount), permission, `settle` (writes the conditions depend on, such as inspection
+    results), conditions, then `apply` (writes that need the transition to be allowed: money).
+    All of it runs inside one transaction, so a refusal at any step leaves nothing behind.
     """
     if action not in ACTIONS:
         raise ValueError(f"Unknown transition {action!r}")
@@ -115,12 +119,14 @@ def run_transition(
             prepare(rr)
         if not spec.has_perm(rr, by):
             raise _forbidden(rr, action, spec.permission, by)
-        extra = apply(rr) if apply else None
+        settled = settle(rr) if settle else None
         for condition in spec.conditions:
             if not condition(rr):
                 raise ActionNotAllowed(
                     CONDITION_REFUSALS.get(condition.__name__, "The policy does not allow this now.")
                 )
+        applied = apply(rr) if apply else None
+        extra = {**(settled or {}), **(applied or {})}
         method()
         now = clock.now()
         rr.status_changed_at = rr.updated_at = now
@@ -135,7 +141,7 @@ def run_transition(
             to_state=rr.status,
             body=body,
             visible_to_customer=not ACTIONS[action].internal,
-            data={**(data or {}), **({"result": extra} if isinstance(extra, dict) else {})},
+            data={**(data or {}), **({"result": extra} if extra else {})},
             created_at=now,
         )
         payload = {
@@ -241,7 +247,7 @@ def return_create(
         quote = engine.quote_return(quote_items, ofacts, terms, resolution=resolution)
         now = clock.now()
         rr = ReturnRequest.objects.create(
-            rma_number=f"pending-{ReturnRequest._meta.get_field('customer_token').default()[:16]}",
+            rma_number=f"new-{secrets.token_hex(6)}",  # unique placeholder until the pk gives the real number
             order=order,
             email=order.email,
             customer_name=order.customer_name,
@@ -430,7 +436,7 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
         rr.refund_amount = quote.total
         return {"refund_amount": quote.total, "restocked": {str(k): v for k, v in restock.items()}}
 
-    return run_transition(return_request=return_request, action="inspect", by=by, apply=apply)
+    return run_transition(return_request=return_request, action="inspect", by=by, settle=apply)
 
 
 def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnless: bool = False) -> engine.Quote:

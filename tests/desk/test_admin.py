@@ -1,0 +1,62 @@
+"""Admin: every model registered, the state read-only, transitions as actions through the services."""
+
+from django.apps import apps
+from django.contrib import admin
+
+from returns_desk.returns.models import ReturnEvent, ReturnRequest
+from tests.factories import return_in_state
+
+OUR_APPS = ["orders", "policies", "returns", "payments", "desk"]
+
+
+def test_every_model_is_registered():
+    missing = [
+        m.__name__ for a in OUR_APPS for m in apps.get_app_config(a).get_models() if m not in admin.site._registry
+    ]
+    assert missing == []
+
+
+def test_manager_sees_returns_with_status_read_only(client, manager):
+    rr = return_in_state("requested")
+    manager.is_superuser = False
+    manager.save()
+    client.force_login(manager)
+    listing = client.get("/admin/returns/returnrequest/")
+    assert listing.status_code == 200 and rr.rma_number.encode() in listing.content
+    change = client.get(f"/admin/returns/returnrequest/{rr.pk}/change/").content.decode()
+    assert 'name="status"' not in change
+    assert "Requested" in change
+
+
+def test_admin_action_runs_the_service_and_names_refusals(client, manager):
+    requested = return_in_state("requested")
+    closed = return_in_state("closed")
+    client.force_login(manager)
+    response = client.post(
+        "/admin/returns/returnrequest/",
+        {"action": "action_approve", "_selected_action": [requested.pk, closed.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert f"Approve: done for {requested.rma_number}." in text
+    assert f"{closed.rma_number}: Approve is not possible while the return is Closed" in text
+    assert ReturnRequest.objects.get(pk=requested.pk).status == "approved"
+    event = ReturnEvent.objects.filter(return_request=requested).order_by("id").last()
+    assert (event.transition, event.actor_user) == ("approve", manager)
+
+
+def test_agent_cannot_run_manager_actions_from_admin_either(client, agent):
+    rr = return_in_state("requested")
+    agent.is_staff = True
+    agent.save()
+    client.force_login(agent)
+    client.post("/admin/returns/returnrequest/", {"action": "action_close", "_selected_action": [rr.pk]})
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "requested"
+
+
+def test_timeline_cannot_be_edited_in_admin(client, manager):
+    rr = return_in_state("requested")
+    client.force_login(manager)
+    event = rr.events.get()
+    assert client.get(f"/admin/returns/returnevent/{event.pk}/delete/").status_code == 403
+    assert client.get("/admin/returns/returnevent/add/").status_code == 403

@@ -1,0 +1,104 @@
+"""Refunds through the manual provider: our own guards, two phases, repeat answers change nothing."""
+
+import pytest
+
+from returns_desk.core.actors import Actor
+from returns_desk.core.errors import ServiceError
+from returns_desk.payments import services as payments
+from returns_desk.payments.models import Dispute, Refund
+from returns_desk.payments.selectors import store_credit_balance
+from returns_desk.returns import services
+from returns_desk.returns.models import ReturnRequest
+from tests.factories import OrderFactory, return_in_state
+
+
+def test_refund_is_recorded_first_then_sent_on_commit(agent, django_capture_on_commit_callbacks):
+    rr = return_in_state("inspected", unit_price=1800)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        refund = Refund.objects.get(return_request=rr)
+        assert refund.status == "pending"
+        assert refund.idempotency_key == f"refund-{rr.rma_number}-attempt-1"
+    assert callbacks, "the provider call must wait for the commit"
+    for callback in callbacks:
+        callback()
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == ("succeeded", "BANK-1")
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "resolved"
+
+
+def test_manual_refund_without_reference_waits_then_is_confirmed_once(agent, django_capture_on_commit_callbacks):
+    rr = return_in_state("inspected")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+    refund = Refund.objects.get(return_request=rr)
+    assert refund.status == "pending"
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "refund_pending"
+    with pytest.raises(ServiceError, match="Give the reference"):
+        payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference=" ")
+    payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference="BANK-9")
+    payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference="BANK-10")  # repeat: no effect
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == ("succeeded", "BANK-9")
+    rr.refresh_from_db()
+    assert rr.status == "resolved"
+    assert rr.events.filter(transition="refund_succeeded").count() == 1
+
+
+def test_failed_refund_is_retried_with_a_new_key(agent, django_capture_on_commit_callbacks):
+    rr = return_in_state("inspected")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+    first = Refund.objects.get(return_request=rr)
+    payments.refund_mark_failed_manual(refund=first, by=Actor.staff(agent), reason="Account closed")
+    rr.refresh_from_db()
+    assert rr.status == "refund_failed"
+    assert rr.events.order_by("id").last().body == "Account closed"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_retry_refund(return_request=rr, by=Actor.staff(agent))
+    second = Refund.objects.filter(return_request=rr).order_by("-attempt").first()
+    assert second.attempt == 2
+    assert second.idempotency_key != first.idempotency_key
+    assert Refund.objects.get(pk=first.pk).status == "failed"
+
+
+def test_refunds_of_an_order_never_exceed_what_was_paid(agent):
+    order = OrderFactory(amount_paid=1500)
+    earlier = return_in_state("inspected", unit_price=1000, order=order)
+    services.return_issue_refund(return_request=earlier, by=Actor.staff(agent))
+    later = return_in_state("inspected", unit_price=1000, order=order)
+    with pytest.raises(ServiceError, match=r"only \$5\.00 of the \$15\.00 paid is still refundable"):
+        services.return_issue_refund(return_request=later, by=Actor.staff(agent))
+    assert Refund.objects.filter(return_request=later).count() == 0
+    assert ReturnRequest.objects.get(pk=later.pk).status == "inspected"
+
+
+def test_currency_mismatch_is_refused(agent):
+    rr = return_in_state("inspected")
+    ReturnRequest.objects.filter(pk=rr.pk).update(currency="EUR")
+    with pytest.raises(ServiceError, match="in EUR but the order was paid in USD"):
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["issue_refund", "refund_without_return"])
+def test_open_dispute_blocks_refunds_with_the_reason(action, manager):
+    state = "inspected" if action == "issue_refund" else "approved"
+    rr = return_in_state(state)
+    Dispute.objects.create(
+        order=rr.order, stripe_dispute_id="dp_1", status="needs_response", amount=1000, currency="USD"
+    )
+    service = getattr(services, f"return_{action}")
+    with pytest.raises(ServiceError, match="A payment dispute is open on this order"):
+        service(return_request=rr, by=Actor.staff(manager))
+    assert not Refund.objects.exists()
+
+
+def test_store_credit_is_a_ledger_with_a_code(agent):
+    rr = return_in_state("inspected", unit_price=2500)
+    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    rr.refresh_from_db()
+    assert rr.status == "resolved"
+    entry = rr.store_credits.get()
+    assert entry.code.startswith("SC-") and entry.amount == 2500
+    assert store_credit_balance(rr.email.upper()) == 2500
