@@ -307,6 +307,25 @@ class PlannedReturn:
     resolution: str
 
 
+def _order_with_returnable_lines(
+    rng, pool: list[Order], shop: ShopPlan, remaining: dict[int, int], non_returnable: set[str]
+) -> tuple[Order | None, list[OrderLine]]:
+    """A random order from `pool` that still has lines to return; used-up orders leave the pool for good."""
+    while pool:
+        index = rng.randrange(len(pool))
+        order = pool[index]
+        candidates = [
+            line
+            for line in shop.lines[order.pk]
+            if remaining[line.pk] > 0 and not line.final_sale and line.category not in non_returnable
+        ]
+        if candidates:
+            return order, candidates
+        pool[index] = pool[-1]
+        pool.pop()
+    return None, []
+
+
 def plan_returns(
     rng: random.Random,
     shop: ShopPlan,
@@ -320,26 +339,22 @@ def plan_returns(
     """Choose, for each return, a target state, a path to it, an order, lines, reasons and moments."""
     states = list(STATE_WEIGHTS)
     weights = [STATE_WEIGHTS[s] for s in states]
+    late_states = [s for s in states if s not in EARLY_STATES]
+    late_weights = [STATE_WEIGHTS[s] for s in late_states]
     remaining = {line.pk: line.quantity for lines in shop.lines.values() for line in lines}
     recent = [o for o in shop.orders if (now - o.delivered_at).days < window_days - 6]
-    older = [o for o in shop.orders if (now - o.delivered_at).days >= 12]
+    older = [o for o in shop.orders if (now - o.delivered_at).days >= 12] or list(shop.orders)
     planned = []
     for n in range(count):
         state = states[n] if n < len(states) else rng.choices(states, weights)[0]  # every state at least once
         pool = recent if state in EARLY_STATES else older
-        if not pool:
-            pool = shop.orders
-        for _attempt in range(20):
-            order = rng.choice(pool)
-            candidates = [
-                li
-                for li in shop.lines[order.pk]
-                if remaining[li.pk] > 0 and not li.final_sale and li.category not in non_returnable
-            ]
-            if candidates:
-                break
-        else:
-            continue
+        order, candidates = _order_with_returnable_lines(rng, pool, shop, remaining, non_returnable)
+        if order is None and state in EARLY_STATES:
+            # Recent orders are used up (large volumes): older orders can still carry a finished return.
+            state = rng.choices(late_states, late_weights)[0]
+            order, candidates = _order_with_returnable_lines(rng, older, shop, remaining, non_returnable)
+        if order is None:
+            continue  # nothing returnable is left in the shop
         picks = []
         for line in rng.sample(candidates, min(len(candidates), rng.choice([1, 1, 1, 2]))):
             quantity = rng.randint(1, remaining[line.pk])

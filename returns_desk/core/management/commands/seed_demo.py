@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--bulk", action="store_true", help="Bulk inserts even for small volumes.")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when orders already exist.")
 
-    def handle(self, *args, orders, returns, seed, bulk, if_empty, **options):
+    def handle(self, *args, orders, returns, seed, bulk, if_empty, verbosity, **options):
         if if_empty and Order.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
             demo.ensure_reference_data()
@@ -31,11 +31,14 @@ class Command(BaseCommand):
         logging.getLogger("django-q").setLevel(logging.WARNING)
         started = time.perf_counter()
         made = demo.seed(orders=orders, returns=returns, seed=seed, bulk=bulk or None)
+        if verbosity < 1:
+            return
         states = sorted(set(ReturnRequest.objects.values_list("status", flat=True)))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {made['orders']} orders and {made['returns']} returns "
                 f"in {time.perf_counter() - started:.1f} s; "
                 f"{len(states)} states present."
+                + (f" (Asked for {returns}: the shop had nothing more to return.)" if made["returns"] < returns else "")
             )
         )

@@ -1,0 +1,95 @@
+"""Performance figures named in the issues, printed as `name: value unit` lines.
+
+Each phase runs in a child process on a scratch SQLite database (in a temporary folder), so the
+figures are measured on the embedded database the targets name and your own data is never touched.
+Pass --database-url to measure another database instead (it must be empty and disposable).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+class Command(BaseCommand):
+    help = "Measure the performance figures named in the issues (prints `name: value unit` lines)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--returns", type=int, default=100_000, help="Returns in the large data set.")
+        parser.add_argument("--orders", type=int, default=None, help="Orders in the large data set (returns/3).")
+        parser.add_argument("--skip-services-seed", action="store_true", help="Skip the 2,000-return services seed.")
+        parser.add_argument("--database-url", default="", help="Measure on this (empty, disposable) database.")
+        parser.add_argument("--phase", choices=["services", "large"], help="(internal) run one phase here.")
+
+    def handle(self, *args, returns, orders, skip_services_seed, database_url, phase, **options):
+        if phase:
+            return self.run_phase(phase, returns=returns, orders=orders or max(returns // 3, 1))
+        phases = ([] if skip_services_seed else ["services"]) + ["large"]
+        with tempfile.TemporaryDirectory(prefix="returns-desk-bench-") as scratch:
+            for name in phases:
+                url = database_url or f"sqlite:///{Path(scratch) / f'{name}.sqlite3'}"
+                env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0"}
+                command = [
+                    sys.executable,
+                    str(Path(settings.BASE_DIR) / "manage.py"),
+                    "bench",
+                    "--phase",
+                    name,
+                    "--returns",
+                    str(returns),
+                ]
+                if orders:
+                    command += ["--orders", str(orders)]
+                result = subprocess.run(command, env=env, check=False)  # noqa: S603 - our own manage.py
+                if result.returncode:
+                    raise CommandError(f"bench phase {name} failed (exit {result.returncode})")
+
+    def emit(self, name: str, value: float, unit: str) -> None:
+        self.stdout.write(f"{name}: {value:.1f} {unit}" if isinstance(value, float) else f"{name}: {value} {unit}")
+        self.stdout.flush()
+
+    def run_phase(self, phase: str, *, returns: int, orders: int) -> None:
+        import logging
+
+        logging.getLogger("django-q").setLevel(logging.WARNING)
+        call_command("migrate", verbosity=0)
+        if phase == "services":
+            started = time.perf_counter()
+            call_command("seed_demo", orders=1000, returns=2000, seed=7, verbosity=0)
+            self.emit("seed_services_2000_s", time.perf_counter() - started, "s")
+            return
+        started = time.perf_counter()
+        call_command("seed_demo", orders=orders, returns=returns, seed=7, bulk=True, verbosity=0)
+        self.emit(f"seed_bulk_{returns}_s", time.perf_counter() - started, "s")
+        from returns_desk.returns.models import ReturnRequest
+
+        self.emit("returns_in_database", ReturnRequest.objects.count(), "returns")
+        self.emit("transition_approve_ms", self.time_approvals(), "ms")
+
+    def time_approvals(self, samples: int = 200) -> float:
+        """Median time of one `approve` through its service, row lock and event included."""
+        from django.contrib.auth import get_user_model
+
+        from returns_desk.core.actors import Actor
+        from returns_desk.returns import services
+        from returns_desk.returns.models import ReturnRequest
+
+        agent = Actor.staff(get_user_model().objects.get(username="agent"))
+        pending = list(ReturnRequest.objects.filter(status="requested").order_by("pk")[:samples])
+        timings = []
+        for rr in pending:
+            started = time.perf_counter()
+            services.return_approve(return_request=rr, by=agent)
+            timings.append(time.perf_counter() - started)
+        return median_ms(timings)
