@@ -386,7 +386,12 @@ def plan_returns(
 
 def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object]) -> ReturnRequest:
     """Run one transition through its real service, as the person who would run it."""
-    agent = Actor.staff(rng.choice([staff["agent"], staff["ana"]]))
+    if rr.assignee_id is None:
+        # The VA who picks the return up first keeps it, as on a real desk.
+        owner = rng.choice([staff["agent"], staff["ana"]])
+        rr = services.return_assign(return_request=rr, by=Actor.staff(owner), assignee=owner)
+    # The staff objects from `staff`, not fresh ones: their group lookups are cached on them.
+    agent = Actor.staff(next(user for user in staff.values() if user.pk == rr.assignee_id))
     manager = Actor.staff(staff["manager"])
     calls: dict[str, Callable[[], ReturnRequest]] = {
         "request_info": lambda: services.return_request_info(

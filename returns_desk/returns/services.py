@@ -20,7 +20,7 @@ from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, AlreadyActedError, ServiceError
 from returns_desk.core.money import format_money
-from returns_desk.orders.models import Order, Product
+from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies import engine
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
@@ -83,7 +83,14 @@ def _lock(return_request: ReturnRequest, *, lock_order: bool) -> ReturnRequest:
     if lock_order:
         # Fixed lock order (order, then return) so money services never deadlock one another.
         Order.objects.select_for_update().filter(pk=return_request.order_id).values_list("pk", flat=True).get()
-    return ReturnRequest.objects.select_for_update().select_related("order").get(pk=return_request.pk)
+    locked = ReturnRequest.objects.select_for_update()
+    if lock_order:
+        locked = locked.select_related("order")  # money services read the order; others need not join it
+    return locked.get(pk=return_request.pk)
+
+
+def _column_values(rr: ReturnRequest) -> dict[str, Any]:
+    return {field.attname: getattr(rr, field.attname) for field in ReturnRequest._meta.concrete_fields}
 
 
 def run_transition(
@@ -112,6 +119,7 @@ def run_transition(
         method = getattr(rr, action)
         meta = method._django_fsm
         from_state = rr.status
+        before = _column_values(rr)
         if not meta.has_transition(from_state):
             raise _already_acted(rr, action)
         spec = meta.get_transition(from_state)
@@ -130,7 +138,8 @@ def run_transition(
         method()
         now = clock.now()
         rr.status_changed_at = rr.updated_at = now
-        rr.save()
+        after = _column_values(rr)
+        rr.save(update_fields=[name for name, value in after.items() if before[name] != value])
         event = ReturnEvent.objects.create(
             return_request=rr,
             kind=ReturnEvent.Kind.TRANSITION,
@@ -173,7 +182,19 @@ class RequestedItem:
     description: str = ""
 
 
-def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) -> dict[int, engine.LineFacts]:
+def line_facts(line: OrderLine, *, already_returned: int = 0) -> engine.LineFacts:
+    return engine.LineFacts(
+        line_id=line.pk,
+        title=line.title,
+        category=line.category,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        final_sale=line.final_sale,
+        already_returned_quantity=already_returned,
+    )
+
+
+def line_facts_for_order(order: Order) -> dict[int, engine.LineFacts]:
     """Each line of the order with the quantity already taken by other live returns."""
     from .models import OPEN_STATUSES
 
@@ -181,21 +202,8 @@ def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) 
     taken_qs = ReturnItem.objects.filter(order_line__order=order, return_request__status__in=live).exclude(
         outcome__in=[ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.MISSING, ReturnItem.Outcome.WRONG_ITEM]
     )
-    if exclude_return_id:
-        taken_qs = taken_qs.exclude(return_request_id=exclude_return_id)
     taken = dict(taken_qs.values("order_line_id").annotate(q=Sum("quantity")).values_list("order_line_id", "q"))
-    return {
-        line.pk: engine.LineFacts(
-            line_id=line.pk,
-            title=line.title,
-            category=line.category,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            final_sale=line.final_sale,
-            already_returned_quantity=taken.get(line.pk, 0),
-        )
-        for line in order.lines.all()
-    }
+    return {line.pk: line_facts(line, already_returned=taken.get(line.pk, 0)) for line in order.lines.all()}
 
 
 def order_facts(order: Order) -> engine.OrderFacts:
@@ -442,9 +450,9 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
 def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnless: bool = False) -> engine.Quote:
     """The quote for some of a return's items, with the same engine and figures the customer saw."""
     terms = active_policy().terms()
-    facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)
+    # A quote prices the items in hand; quantities already returned matter to eligibility, not here.
     quote_items = [
-        engine.QuoteItem(facts[i.order_line_id], i.quantity, i.reason.customer_pays, i.reason.label) for i in items
+        engine.QuoteItem(line_facts(i.order_line), i.quantity, i.reason.customer_pays, i.reason.label) for i in items
     ]
     return engine.quote_return(
         quote_items, order_facts(rr.order), terms, resolution=rr.resolution, returnless=returnless
