@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -30,7 +31,7 @@ from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
 
 S = ReturnStatus
-FIXTURES = ["fixtures/groups.json", "fixtures/policy.json", "fixtures/reason_codes.json"]
+FIXTURES = [str(settings.BASE_DIR / "fixtures" / name) for name in ("groups.json", "policy.json", "reason_codes.json")]
 
 # The transitions that lead to each state (several ways for some). Every state is reachable.
 PATHS: dict[str, list[list[str]]] = {

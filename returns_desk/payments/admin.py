@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from returns_desk.core.admin import ReadOnlyAdmin
+
 from .models import Dispute, Refund, StoreCredit, StripeEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records change only through services and webhooks, never by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Refund)

@@ -14,6 +14,7 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
 from returns_desk.core.tasks import enqueue_on_commit
+from returns_desk.orders.models import Order
 
 from .models import Refund, StoreCredit, new_store_credit_code
 from .providers import default_provider_name
@@ -64,12 +65,16 @@ def refund_record_outcome(
     *, refund_id: int, status: str, by: Actor, provider_refund_id: str = "", failure_reason: str = ""
 ) -> Refund:
     """Apply the provider's answer to a refund and move its return on. Repeating an answer changes nothing."""
-    from returns_desk.returns.models import ReturnStatus
+    from returns_desk.returns.models import ReturnRequest, ReturnStatus
     from returns_desk.returns.services import run_transition
 
     if status not in Refund.Status.values:
         raise ServiceError(f"Unknown refund status {status!r}.")
     with transaction.atomic():
+        # The same lock order as every money service: order, then return, then the refund itself.
+        ids = Refund.objects.values("order_id", "return_request_id").get(pk=refund_id)
+        Order.objects.select_for_update().filter(pk=ids["order_id"]).values_list("pk", flat=True).get()
+        ReturnRequest.objects.select_for_update().filter(pk=ids["return_request_id"]).values_list("pk", flat=True).get()
         refund = Refund.objects.select_for_update().select_related("return_request").get(pk=refund_id)
         if refund.status in FINAL_REFUND_STATUSES or refund.status == status and not provider_refund_id:
             return refund  # already processed: a repeated or late answer must not move money or state

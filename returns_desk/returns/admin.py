@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from returns_desk.core.actors import Actor
+from returns_desk.core.admin import ReadOnlyAdmin
 from returns_desk.core.errors import ServiceError
 
 from . import services
@@ -118,39 +119,21 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReturnEvent)
-class ReturnEventAdmin(admin.ModelAdmin):
+class ReturnEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "return_request", "kind", "actor_kind", "actor_user", "transition", "to_state"]
     list_filter = ["kind", "actor_kind", "transition"]
     search_fields = ["return_request__rma_number", "body"]
     list_select_related = ["return_request", "actor_user"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReturnItem)
-class ReturnItemAdmin(admin.ModelAdmin):
+class ReturnItemAdmin(ReadOnlyAdmin):
     """Items are read here; inspection results change only through the inspect service."""
 
     list_display = ["return_request", "order_line", "quantity", "reason", "outcome", "disposition", "refundable_amount"]
     list_filter = ["outcome", "disposition", "grade", "reason"]
     search_fields = ["return_request__rma_number", "order_line__sku", "condition_description"]
     list_select_related = ["return_request", "order_line", "reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReturnPhoto)

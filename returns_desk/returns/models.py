@@ -90,7 +90,6 @@ class ReturnRequest(FSMModelMixin, models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["assignee", "status"]),
         ]
-        permissions = [("work_returns", "Can work returns on the desk")]
 
     def __str__(self) -> str:
         return self.rma_number

@@ -72,7 +72,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at'],
-                'permissions': [('work_returns', 'Can work returns on the desk')],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
