@@ -6,13 +6,13 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ActionWords:
     label: str
-    past: str
+    done: str  # reads after "Already …" and inside "(… by Ana at 10:42)"
     internal: bool = False  # not shown on the customer's timeline
 
 
 ACTIONS: dict[str, ActionWords] = {
-    "request_info": ActionWords("Ask the customer", "sent a question to the customer"),
-    "info_received": ActionWords("Mark information received", "received the customer's answer"),
+    "request_info": ActionWords("Ask the customer", "asked for more information"),
+    "info_received": ActionWords("Mark information received", "marked as answered"),
     "approve": ActionWords("Approve", "approved"),
     "reject": ActionWords("Reject", "rejected"),
     "cancel": ActionWords("Cancel", "cancelled"),
@@ -21,16 +21,14 @@ ACTIONS: dict[str, ActionWords] = {
     "receive": ActionWords("Mark received", "marked as received"),
     "inspect": ActionWords("Record inspection", "inspected"),
     "request_refund_approval": ActionWords("Ask a manager to approve the refund", "sent for approval", True),
-    "approve_refund": ActionWords("Approve refund", "approved the refund of", True),
-    "deny_refund": ActionWords("Deny refund", "denied the refund of", True),
+    "approve_refund": ActionWords("Approve refund", "approved for refund", True),
+    "deny_refund": ActionWords("Deny refund", "denied", True),
     "issue_refund": ActionWords("Issue refund", "refunded"),
-    "refund_succeeded": ActionWords("Confirm refund", "confirmed the refund of"),
-    "refund_failed": ActionWords("Mark refund failed", "saw the refund fail for"),
-    "retry_refund": ActionWords("Retry refund", "retried the refund of"),
-    "issue_store_credit": ActionWords("Issue store credit", "issued store credit for"),
-    "ship_exchange": ActionWords("Ship exchange", "shipped the exchange for"),
+    "refund_succeeded": ActionWords("Confirm refund", "confirmed as refunded"),
+    "refund_failed": ActionWords("Mark refund failed", "marked as failed"),
+    "retry_refund": ActionWords("Retry refund", "retried"),
+    "issue_store_credit": ActionWords("Issue store credit", "given store credit"),
+    "ship_exchange": ActionWords("Ship exchange", "exchanged"),
     "refund_without_return": ActionWords("Refund without return", "refunded without a return"),
     "close": ActionWords("Close", "closed"),
 }
-
-TRANSITION_NAMES = tuple(ACTIONS)

@@ -1,10 +1,10 @@
 """Every write to a return goes through here.
 
-A state change is: lock the rows (order first when money moves, then the return), check that the
-transition is open from the current state, check who asks, apply the action's own changes, check the
-transition's conditions, run it, save, write one `ReturnEvent`, and send side effects on commit. A
-refusal raises a `ServiceError` whose text is meant for the person who asked; the transaction rolls
-back, so nothing is half-written.
+A state change (`run_transition`) is: lock the rows (the order first when money moves, then the
+return), check that the transition is open from the current state, check who asks and the
+transition's conditions, make the action's own writes, run it, save, write one `ReturnEvent`, and
+send side effects on commit. A refusal raises a `ServiceError` whose text is meant for the person
+who asked; the transaction rolls back, so nothing is half-written.
 """
 
 import secrets
@@ -60,10 +60,10 @@ def _already_acted(rr: ReturnRequest, action: str) -> ActionNotAllowed:
         )
     who, when = last.actor_label, _when(last.created_at)
     if last.transition == action:
-        return AlreadyActedError(f"Already {ACTIONS[action].past} by {who} at {when}. Nothing was changed.")
+        return AlreadyActedError(f"Already {ACTIONS[action].done} by {who} at {when}. Nothing was changed.")
     return AlreadyActedError(
-        f"{ACTIONS[action].label} is no longer possible: {who} {ACTIONS[last.transition].past} this return "
-        f"at {when}, and it is now {state}. Nothing was changed."
+        f"{ACTIONS[action].label} is no longer possible: the return is now {state} "
+        f"({ACTIONS[last.transition].done} by {who} at {when}). Nothing was changed."
     )
 
 
