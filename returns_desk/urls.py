@@ -11,5 +11,6 @@ urlpatterns = [
     path("desk/", include("returns_desk.desk.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("webhooks/", include("returns_desk.payments.urls")),
     path("healthz/", healthz, name="healthz"),
 ]

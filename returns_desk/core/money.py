@@ -29,3 +29,14 @@ class Money:
 
     def __str__(self) -> str:
         return format_money(self.amount, self.currency)
+
+
+def parse_money(text: str) -> int:
+    """'12.5' or '12.50' or '1,012.50' -> minor units; ValueError with a readable message otherwise."""
+    cleaned = (text or "").strip().replace(",", "").lstrip("$€£")
+    if not cleaned:
+        raise ValueError("Enter an amount, like 12.50.")
+    units, _, cents = cleaned.partition(".")
+    if not units.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise ValueError("Enter an amount with at most two decimals, like 12.50.")
+    return int(units) * 100 + int((cents or "0").ljust(2, "0"))

@@ -6,6 +6,7 @@ act on, a change that may still roll back.
 
 import contextlib
 import contextvars
+import datetime as dt
 from collections.abc import Iterator
 
 from django.db import transaction
@@ -25,6 +26,25 @@ def enqueue_on_commit(func_path: str, *args, **kwargs) -> None:
             async_task(func_path, *args, **kwargs)
 
     transaction.on_commit(send, robust=False)
+
+
+def enqueue_later(func_path: str, *args, delay_seconds: float) -> None:
+    """Run `func_path(*args)` once, about `delay_seconds` after the current transaction commits."""
+    from django_q.models import Schedule
+
+    from returns_desk.core import clock
+
+    def schedule() -> None:
+        Schedule.objects.create(
+            name=f"{func_path.rsplit('.', 1)[-1]}{args!r} at +{delay_seconds:g}s"[:100],
+            func=func_path,
+            args=repr(args),
+            schedule_type=Schedule.ONCE,
+            repeats=-1,  # a ONCE schedule with negative repeats is deleted after it ran
+            next_run=clock.now() + dt.timedelta(seconds=delay_seconds),
+        )
+
+    transaction.on_commit(schedule, robust=False)
 
 
 @contextlib.contextmanager

@@ -36,6 +36,8 @@ class Order(models.Model):
     payment_reference = models.CharField(
         max_length=100, blank=True, db_index=True, help_text="Stripe PaymentIntent (pi_…) or charge (ch_…) id."
     )
+    shipment_carrier = models.CharField(max_length=50, blank=True)
+    shipment_tracking_number = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,10 @@ class Refund(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     failure_reason = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True, help_text="The last error talking to the provider, if any.")
+    send_attempts = models.PositiveSmallIntegerField(default=0, help_text="Times we asked the provider.")
+    sending_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is talking to the provider until then; others wait."
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -127,13 +131,19 @@ class Dispute(models.Model):
     )
     stripe_dispute_id = models.CharField(max_length=100, unique=True)
     charge_id = models.CharField(max_length=100, blank=True)
+    payment_intent_id = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=30, choices=Status.choices)
     reason = models.CharField(max_length=50, blank=True)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     evidence_due_by = models.DateTimeField(null=True, blank=True)
     evidence = models.JSONField(default=dict, blank=True, help_text="Evidence staged for submission to Stripe.")
-    evidence_submitted_at = models.DateTimeField(null=True, blank=True)
+    evidence_staged_at = models.DateTimeField(null=True, blank=True, help_text="Last sent to Stripe with submit=false.")
+    evidence_submitted_at = models.DateTimeField(null=True, blank=True, help_text="Sent to the bank; final.")
+    evidence_error = models.TextField(blank=True, help_text="Stripe's answer when sending evidence failed.")
+    last_event_at = models.DateTimeField(
+        null=True, blank=True, help_text="Creation time of the newest Stripe event applied; older ones are ignored."
+    )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -147,6 +157,10 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
 
 
 class StripeEvent(models.Model):

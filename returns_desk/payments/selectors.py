@@ -1,8 +1,11 @@
 """Reads about money."""
 
-from django.db.models import Sum
+from dataclasses import dataclass
+from datetime import date
 
-from .models import Refund, StoreCredit
+from django.db.models import Max, Min, Q, QuerySet, Sum
+
+from .models import Dispute, Refund, StoreCredit
 
 
 def refunded_total_for_order(order_id: int) -> int:
@@ -14,3 +17,53 @@ def refunded_total_for_order(order_id: int) -> int:
 def store_credit_balance(email: str) -> int:
     """A customer's balance is derived from the ledger, never stored."""
     return StoreCredit.objects.filter(email__iexact=email).aggregate(s=Sum("amount"))["s"] or 0
+
+
+@dataclass(frozen=True)
+class CreditCode:
+    code: str
+    currency: str
+    issued: int
+    balance: int
+    expires_on: date | None
+
+    @property
+    def issued_display(self) -> str:
+        from returns_desk.core.money import format_money
+
+        return format_money(self.issued, self.currency)
+
+    @property
+    def balance_display(self) -> str:
+        from returns_desk.core.money import format_money
+
+        return format_money(self.balance, self.currency)
+
+
+def store_credit_codes(*, email: str = "", code: str = "") -> list[CreditCode]:
+    """Each code with what was issued and what is left, in one aggregate query."""
+    entries = StoreCredit.objects.all()
+    if email:
+        entries = entries.filter(email__iexact=email.strip())
+    if code:
+        entries = entries.filter(code=code.strip().upper())
+    rows = (
+        entries.values("code")
+        .annotate(
+            issued=Sum("amount", filter=Q(kind=StoreCredit.Kind.ISSUE)),
+            balance=Sum("amount"),
+            currency=Min("currency"),
+            expires_on=Max("expires_on"),
+        )
+        .order_by("-expires_on", "code")
+    )
+    return [CreditCode(r["code"], r["currency"], r["issued"] or 0, r["balance"] or 0, r["expires_on"]) for r in rows]
+
+
+def store_credit_entries(code: str) -> QuerySet[StoreCredit]:
+    return StoreCredit.objects.filter(code=code.strip().upper()).select_related("return_request", "created_by")
+
+
+def disputes_for_desk() -> QuerySet[Dispute]:
+    """Open disputes first, the most urgent deadline first."""
+    return Dispute.objects.select_related("order", "return_request").order_by("evidence_due_by", "-created_at")

@@ -1,27 +1,54 @@
-"""Writes about money: refunds in two phases, and store credit.
+"""Writes about money: refunds in two phases, store credit, and disputes.
 
 Phase one (inside the return's transaction): our own checks, then a `Refund` row with its idempotency
 key. Phase two (a task, on commit, outside any transaction): the provider is called with that key,
-and its answer is recorded by `refund_record_outcome`.
+and its answer is recorded by `refund_record_outcome`. Lock order everywhere: order, then return,
+then the refund.
 """
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
-from returns_desk.core.errors import ServiceError
+from returns_desk.core.errors import ActionForbidden, ServiceError
 from returns_desk.core.money import format_money
-from returns_desk.core.tasks import enqueue_on_commit
+from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
 from returns_desk.orders.models import Order
 
-from .models import Refund, StoreCredit, new_store_credit_code
-from .providers import default_provider_name
+from .models import Dispute, Refund, StoreCredit, new_store_credit_code
+from .providers import provider_name_for
 from .selectors import refunded_total_for_order
 
 FINAL_REFUND_STATUSES = (Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.CANCELED)
 STORE_CREDIT_VALID_DAYS = 365
+
+# Stripe's refund failure codes, in words a VA can act on.
+FAILURE_REASONS = {
+    "charge_for_pending_refund_disputed": "The customer disputed the charge while the refund was pending.",
+    "declined": "The customer's bank declined the refund.",
+    "expired_or_canceled_card": "The card has expired or was cancelled; refund another way (store credit or bank).",
+    "insufficient_funds": "The Stripe balance did not cover the refund.",
+    "lost_or_stolen_card": "The card was reported lost or stolen; refund another way.",
+    "merchant_request": "The refund was cancelled at the shop's request.",
+    "unknown": "Stripe did not say why the refund failed.",
+}
+
+
+def _timeline(refund: Refund, body: str, *, by: Actor, kind: str = "refund", visible: bool = False) -> None:
+    from returns_desk.returns.services import return_record_event
+
+    return_record_event(
+        return_request=refund.return_request,
+        kind=kind,
+        by=by,
+        body=body,
+        visible_to_customer=visible,
+        data={"refund_id": refund.pk},
+    )
 
 
 def refund_record_for_return(*, return_request, by: Actor, reference: str = "") -> Refund:
@@ -42,6 +69,9 @@ def refund_record_for_return(*, return_request, by: Actor, reference: str = "") 
         )
     if rr.refunds.filter(status__in=(Refund.Status.PENDING, Refund.Status.REQUIRES_ACTION)).exists():
         raise ServiceError("A refund for this return is already on its way.")
+    provider = provider_name_for(order.payment_reference)
+    if provider == Refund.Provider.STRIPE and reference.strip():
+        raise ServiceError("This order was paid through Stripe: the refund goes through Stripe, with no reference.")
     attempt = (rr.refunds.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
     now = clock.now()
     refund = Refund.objects.create(
@@ -50,7 +80,7 @@ def refund_record_for_return(*, return_request, by: Actor, reference: str = "") 
         attempt=attempt,
         amount=amount,
         currency=rr.currency,
-        provider=default_provider_name(),
+        provider=provider,
         provider_refund_id=reference.strip(),
         idempotency_key=f"refund-{rr.rma_number}-attempt-{attempt}",
         requested_by=by.user if by.kind == Actor.STAFF else None,
@@ -61,30 +91,107 @@ def refund_record_for_return(*, return_request, by: Actor, reference: str = "") 
     return refund
 
 
+def _lock_refund(refund_id: int) -> Refund:
+    """Lock order, return and refund, in that order, like every money service (no deadlock cycles).
+
+    `of=("self",)` keeps PostgreSQL from locking the joined rows as well, in an order of its choosing.
+    """
+    from returns_desk.returns.models import ReturnRequest
+
+    ids = Refund.objects.values("order_id", "return_request_id").get(pk=refund_id)
+    Order.objects.select_for_update().filter(pk=ids["order_id"]).values_list("pk", flat=True).get()
+    ReturnRequest.objects.select_for_update().filter(pk=ids["return_request_id"]).values_list("pk", flat=True).get()
+    return Refund.objects.select_for_update(of=("self",)).select_related("order", "return_request").get(pk=refund_id)
+
+
+def refund_claim_for_sending(*, refund_id: int) -> Refund | None:
+    """Take a short lease on a pending refund so that one worker at a time talks to the provider.
+
+    Returns the refund with `send_attempts` as it was before this attempt, or None when the refund is
+    no longer pending or another worker holds the lease.
+    """
+    now = clock.now()
+    lease = dt.timedelta(seconds=settings.STRIPE_TIMEOUT_SECONDS * 3 + 30)
+    with transaction.atomic():
+        refund = _lock_refund(refund_id)
+        if refund.status != Refund.Status.PENDING or (refund.sending_until and refund.sending_until > now):
+            return None
+        previous = refund.send_attempts
+        refund.send_attempts = previous + 1
+        refund.sending_until = now + lease
+        refund.save(update_fields=["send_attempts", "sending_until"])
+    refund.send_attempts = previous
+    return refund
+
+
+def refund_record_provider_error(*, refund_id: int, error: str) -> Refund:
+    """The provider could not be asked: keep the refund pending, say so on the timeline, retry later."""
+    with transaction.atomic():
+        refund = _lock_refund(refund_id)
+        refund.last_error = error
+        refund.sending_until = None
+        refund.updated_at = clock.now()
+        refund.save(update_fields=["last_error", "sending_until", "updated_at"])
+        delays = settings.REFUND_RETRY_DELAYS_SECONDS
+        if refund.send_attempts <= len(delays):
+            delay = delays[refund.send_attempts - 1]
+            enqueue_later("returns_desk.payments.tasks.send_refund", refund.pk, delay_seconds=delay)
+            plan = f"Trying again in {delay // 60 or delay} {'min' if delay >= 60 else 's'} with the same key."
+        else:
+            plan = "No more automatic retries; reconciliation keeps checking with Stripe."
+        _timeline(
+            refund,
+            f"Could not reach the payment provider (attempt {refund.send_attempts}): {error}. {plan}",
+            by=Actor.system(),
+        )
+    return refund
+
+
 def refund_record_outcome(
     *, refund_id: int, status: str, by: Actor, provider_refund_id: str = "", failure_reason: str = ""
 ) -> Refund:
     """Apply the provider's answer to a refund and move its return on. Repeating an answer changes nothing."""
-    from returns_desk.returns.models import ReturnRequest, ReturnStatus
-    from returns_desk.returns.services import run_transition
+    from returns_desk.returns.models import Priority, ReturnStatus
+    from returns_desk.returns.services import return_raise_priority, run_transition
 
     if status not in Refund.Status.values:
         raise ServiceError(f"Unknown refund status {status!r}.")
     with transaction.atomic():
-        # The same lock order as every money service: order, then return, then the refund itself.
-        ids = Refund.objects.values("order_id", "return_request_id").get(pk=refund_id)
-        Order.objects.select_for_update().filter(pk=ids["order_id"]).values_list("pk", flat=True).get()
-        ReturnRequest.objects.select_for_update().filter(pk=ids["return_request_id"]).values_list("pk", flat=True).get()
-        refund = Refund.objects.select_for_update().select_related("return_request").get(pk=refund_id)
-        if refund.status in FINAL_REFUND_STATUSES or refund.status == status and not provider_refund_id:
+        refund = _lock_refund(refund_id)
+        reason = FAILURE_REASONS.get(failure_reason, failure_reason) if failure_reason else ""
+        late_failure = refund.status == Refund.Status.SUCCEEDED and status == Refund.Status.FAILED
+        if (refund.status in FINAL_REFUND_STATUSES and not late_failure) or (
+            refund.status == status and provider_refund_id in ("", refund.provider_refund_id)
+        ):
+            if refund.sending_until:
+                Refund.objects.filter(pk=refund.pk).update(sending_until=None)
             return refund  # already processed: a repeated or late answer must not move money or state
         refund.status = status
         refund.provider_refund_id = provider_refund_id or refund.provider_refund_id
-        refund.failure_reason = failure_reason if status in (Refund.Status.FAILED, Refund.Status.CANCELED) else ""
+        refund.failure_reason = (
+            (reason or FAILURE_REASONS["unknown"]) if status in (Refund.Status.FAILED, Refund.Status.CANCELED) else ""
+        )
+        refund.sending_until = None
         refund.updated_at = clock.now()
         refund.save()
         rr = refund.return_request
-        if rr.status == ReturnStatus.REFUND_PENDING:
+        if late_failure:
+            # Stripe can fail a refund after reporting success; the return is already resolved, so the
+            # desk must see it at once.
+            _timeline(
+                refund,
+                f"Stripe now reports the refund of {refund.amount_display} failed: {refund.failure_reason}",
+                by=by,
+            )
+            return_raise_priority(return_request=rr, priority=Priority.URGENT)
+        elif status == Refund.Status.REQUIRES_ACTION:
+            _timeline(
+                refund,
+                "Stripe needs action before this refund can complete (for example, the customer's "
+                "bank details). Check the refund in the Stripe dashboard.",
+                by=by,
+            )
+        elif rr.status == ReturnStatus.REFUND_PENDING:
             if status == Refund.Status.SUCCEEDED:
                 run_transition(
                     return_request=rr,
@@ -98,7 +205,7 @@ def refund_record_outcome(
                     return_request=rr,
                     action="refund_failed",
                     by=by,
-                    body=failure_reason or "The payment provider did not say why.",
+                    body=refund.failure_reason,
                     data={"refund_id": refund.pk},
                 )
     return refund
@@ -125,6 +232,9 @@ def refund_mark_failed_manual(*, refund: Refund, by: Actor, reason: str) -> Refu
     return refund_record_outcome(refund_id=refund.pk, status=Refund.Status.FAILED, by=by, failure_reason=reason)
 
 
+# --- store credit -----------------------------------------------------------------------------------
+
+
 def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
     """Issue the return's settled amount as store credit with a new code. The caller holds the locks."""
     rr = return_request
@@ -144,3 +254,252 @@ def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
         created_by=by.user if by.kind == Actor.STAFF else None,
         created_at=now,
     )
+
+
+def store_credit_redeem(*, code: str, amount: int, by: Actor, note: str = "") -> StoreCredit:
+    """Spend part or all of a code's balance (at checkout, or by staff on the customer's behalf)."""
+    from returns_desk.returns.permissions import is_agent
+
+    if by.kind == Actor.STAFF and not is_agent(by.user):
+        raise ActionForbidden("Only desk staff can redeem store credit.")
+    code = (code or "").strip().upper()
+    if amount <= 0:
+        raise ServiceError("Redeem an amount above zero.")
+    with transaction.atomic():
+        issued = StoreCredit.objects.select_for_update().filter(code=code, kind=StoreCredit.Kind.ISSUE).first()
+        if issued is None:
+            raise ServiceError(f"No store credit with the code {code}.")
+        if issued.expires_on and issued.expires_on < clock.today():
+            raise ServiceError(f"{code} expired on {issued.expires_on:%d %B %Y}.")
+        balance = StoreCredit.objects.filter(code=code).aggregate(s=Sum("amount"))["s"] or 0
+        if amount > balance:
+            raise ServiceError(
+                f"{code} has {format_money(balance, issued.currency)} left; "
+                f"{format_money(amount, issued.currency)} is too much."
+            )
+        return StoreCredit.objects.create(
+            email=issued.email,
+            kind=StoreCredit.Kind.REDEEM,
+            amount=-amount,
+            currency=issued.currency,
+            code=code,
+            note=note.strip()[:255],
+            created_by=by.user if by.kind == Actor.STAFF else None,
+            created_at=clock.now(),
+        )
+
+
+def store_credit_expire_due() -> int:
+    """Write an expiry entry for every code past its date that still has a balance. Runs daily."""
+    today = clock.today()
+    expired = 0
+    due = StoreCredit.objects.filter(kind=StoreCredit.Kind.ISSUE, expires_on__lt=today).values_list("code", flat=True)
+    for code in due.iterator():
+        with transaction.atomic():
+            issued = StoreCredit.objects.select_for_update().get(code=code, kind=StoreCredit.Kind.ISSUE)
+            balance = StoreCredit.objects.filter(code=code).aggregate(s=Sum("amount"))["s"] or 0
+            if balance > 0:
+                StoreCredit.objects.create(
+                    email=issued.email,
+                    kind=StoreCredit.Kind.EXPIRE,
+                    amount=-balance,
+                    currency=issued.currency,
+                    code=code,
+                    note=f"Expired on {issued.expires_on:%d %B %Y}",
+                    created_at=clock.now(),
+                )
+                expired += 1
+    return expired
+
+
+# --- disputes -----------------------------------------------------------------------------------------
+
+
+def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: str) -> Dispute:
+    """Create or update our copy of a Stripe dispute from an event; older events never overwrite newer ones."""
+    from returns_desk.returns.models import Priority, ReturnRequest
+    from returns_desk.returns.services import return_raise_priority, return_record_event
+
+    charge = _stripe_id(obj.get("charge"))
+    payment_intent = _stripe_id(obj.get("payment_intent"))
+    references = [r for r in (payment_intent, charge) if r]
+    order = Order.objects.filter(payment_reference__in=references).first() if references else None
+    if order is None:
+        raise ServiceError(f"No order was paid with {' or '.join(references) or 'an unknown payment'}.")
+    due_by = (obj.get("evidence_details") or {}).get("due_by")
+    values = {
+        "order": order,
+        "charge_id": charge,
+        "payment_intent_id": payment_intent,
+        "status": obj.get("status") or Dispute.Status.NEEDS_RESPONSE,
+        "reason": obj.get("reason") or "",
+        "amount": int(obj.get("amount") or 0),
+        "currency": (obj.get("currency") or order.currency).upper(),
+        "evidence_due_by": dt.datetime.fromtimestamp(due_by, tz=dt.UTC) if due_by else None,
+    }
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=obj["id"]).first()
+        created = dispute is None
+        if created:
+            rr = ReturnRequest.objects.filter(order=order).order_by("-created_at").first()
+            dispute = Dispute.objects.create(
+                stripe_dispute_id=obj["id"],
+                return_request=rr,
+                last_event_at=event_created,
+                created_at=clock.now(),
+                updated_at=clock.now(),
+                **values,
+            )
+        elif dispute.last_event_at and event_created < dispute.last_event_at:
+            return dispute  # an older event arriving late
+        else:
+            previous_status = dispute.status
+            for field, value in values.items():
+                setattr(dispute, field, value)
+            dispute.last_event_at = event_created
+            dispute.updated_at = clock.now()
+            dispute.save()
+            if previous_status == dispute.status and event_type == "charge.dispute.updated":
+                return dispute
+        if dispute.return_request_id:
+            return_record_event(
+                return_request=dispute.return_request,
+                kind="dispute",
+                by=Actor.stripe(),
+                body=_dispute_news(dispute, event_type, created),
+                data={"dispute_id": dispute.pk, "event_type": event_type},
+            )
+            if created:
+                return_raise_priority(return_request=dispute.return_request, priority=Priority.URGENT)
+    return dispute
+
+
+def _stripe_id(value) -> str:
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _dispute_news(dispute: Dispute, event_type: str, created: bool) -> str:
+    amount = format_money(dispute.amount, dispute.currency)
+    if created:
+        due = f" Evidence is due by {dispute.evidence_due_by:%d %B %Y %H:%M} UTC." if dispute.evidence_due_by else ""
+        return f"Chargeback opened for {amount} (reason: {dispute.reason or 'not given'}). Refunds are blocked.{due}"
+    return {
+        "charge.dispute.funds_withdrawn": f"Stripe withdrew {amount} from the balance for the dispute.",
+        "charge.dispute.funds_reinstated": f"Stripe reinstated {amount} to the balance.",
+        "charge.dispute.closed": f"Dispute closed: {dispute.get_status_display().lower()}.",
+    }.get(event_type, f"Dispute is now {dispute.get_status_display().lower()}.")
+
+
+def dispute_evidence_from_desk(dispute: Dispute) -> dict:
+    """Evidence the desk already holds, in Stripe's field names, for a manager to review."""
+    from returns_desk.policies.selectors import active_policy
+
+    policy = active_policy()
+    order = dispute.order
+    evidence = {
+        "customer_name": order.customer_name,
+        "customer_email_address": order.email,
+        "shipping_address": order.shipping_address,
+        "refund_policy_disclosure": (
+            f"Items may be returned within {policy.return_window_days} days of delivery. "
+            f"Final-sale items and these categories cannot be returned: "
+            f"{', '.join(policy.non_returnable_categories) or 'none'}. The policy is shown at checkout and on "
+            f"the returns page."
+        ),
+    }
+    rr = dispute.return_request
+    if rr is not None:
+        lines = [f"Return {rr.rma_number} opened {rr.created_at:%d %b %Y} — now {rr.get_status_display()}."]
+        for event in rr.events.select_related("actor_user").order_by("created_at", "id"):
+            what = event.get_kind_display()
+            if event.transition:
+                what = f"{event.get_from_state_display() or 'new'} → {event.get_to_state_display()}"
+            body = f": {event.body}" if event.body and event.kind != "note" else ""
+            lines.append(f"{event.created_at:%d %b %Y %H:%M} {event.actor_label} — {what}{body}")
+        for item in rr.items.select_related("order_line"):
+            if item.outcome:
+                lines.append(
+                    f"Inspection of {item.order_line.title}: {item.get_outcome_display()}"
+                    f"{', ' + item.inspection_note if item.inspection_note else ''}."
+                )
+        refunds = [
+            f"{r.amount_display} {r.get_status_display().lower()} ({r.provider_refund_id or 'no id'})"
+            for r in rr.refunds.all()
+        ]
+        if refunds:
+            lines.append("Refunds: " + "; ".join(refunds) + ".")
+        evidence["uncategorized_text"] = "\n".join(lines)[:19_000]
+        if rr.tracking_number:
+            evidence["shipping_carrier"] = rr.tracking_carrier
+            evidence["shipping_tracking_number"] = rr.tracking_number
+        if rr.rejection_reason:
+            evidence["refund_refusal_explanation"] = rr.rejection_reason
+    return evidence
+
+
+def dispute_stage_evidence(*, dispute: Dispute, by: Actor, evidence: dict | None = None) -> Dispute:
+    """Save the evidence a manager reviewed (or the desk's draft) on our copy of the dispute."""
+    from returns_desk.returns.permissions import is_manager
+
+    if not (by.kind == Actor.STAFF and is_manager(by.user)):
+        raise ActionForbidden("Only a manager can prepare dispute evidence.")
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if dispute.evidence_submitted_at:
+            raise ServiceError("Evidence was already submitted to the bank; it can no longer change.")
+        dispute.evidence = {k: str(v).strip() for k, v in (evidence or dispute_evidence_from_desk(dispute)).items()}
+        dispute.updated_at = clock.now()
+        dispute.save(update_fields=["evidence", "updated_at"])
+    return dispute
+
+
+def dispute_send_evidence(*, dispute: Dispute, by: Actor, submit: bool) -> Dispute:
+    """Queue the staged evidence for Stripe: `submit=False` stages it there, `True` sends it to the bank."""
+    from returns_desk.returns.permissions import is_manager
+
+    if not (by.kind == Actor.STAFF and is_manager(by.user)):
+        raise ActionForbidden("Only a manager can send dispute evidence to Stripe.")
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if not dispute.is_open:
+            raise ServiceError(f"This dispute is {dispute.get_status_display().lower()}; evidence is closed.")
+        if dispute.evidence_submitted_at:
+            raise ServiceError("Evidence was already submitted to the bank.")
+        if not dispute.evidence:
+            raise ServiceError("Stage the evidence first, and review it.")
+        enqueue_on_commit("returns_desk.payments.tasks.send_dispute_evidence", dispute.pk, submit)
+    return dispute
+
+
+def dispute_record_evidence_sent(*, dispute_id: int, submit: bool, error: str = "") -> Dispute:
+    from returns_desk.returns.services import return_record_event
+
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
+        now = clock.now()
+        dispute.evidence_error = error
+        if not error:
+            if submit:
+                dispute.evidence_submitted_at = now
+            else:
+                dispute.evidence_staged_at = now
+        dispute.updated_at = now
+        dispute.save()
+        if dispute.return_request_id:
+            body = (
+                f"Sending dispute evidence to Stripe failed: {error}"
+                if error
+                else "Dispute evidence submitted to the bank."
+                if submit
+                else "Dispute evidence staged at Stripe."
+            )
+            return_record_event(
+                return_request=dispute.return_request,
+                kind="dispute",
+                by=Actor.system(),
+                body=body,
+                data={"dispute_id": dispute.pk},
+            )
+    return dispute

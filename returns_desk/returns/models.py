@@ -80,6 +80,14 @@ class ReturnRequest(FSMModelMixin, models.Model):
     rejection_reason = models.TextField(blank=True)
     tracking_carrier = models.CharField(max_length=50, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True, db_index=True)
+    exchange_order = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exchange_for",
+        help_text="The zero-priced replacement order shipped for an exchange.",
+    )
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
     status_changed_at = models.DateTimeField(default=clock.now)

@@ -12,7 +12,7 @@ def returns_for_list() -> QuerySet[ReturnRequest]:
 def return_for_ticket(pk: int) -> ReturnRequest:
     """One return with everything its ticket page shows, in a fixed number of queries."""
     return (
-        ReturnRequest.objects.select_related("order", "assignee")
+        ReturnRequest.objects.select_related("order", "assignee", "exchange_order")
         .prefetch_related(
             Prefetch(
                 "items", queryset=ReturnItem.objects.select_related("order_line", "reason").prefetch_related("photos")
@@ -20,6 +20,7 @@ def return_for_ticket(pk: int) -> ReturnRequest:
             Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user").order_by("created_at", "id")),
             "refunds",
             "order__lines",
+            "order__disputes",
         )
         .get(pk=pk)
     )

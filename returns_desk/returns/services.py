@@ -83,7 +83,7 @@ def _lock(return_request: ReturnRequest, *, lock_order: bool) -> ReturnRequest:
     if lock_order:
         # Fixed lock order (order, then return) so money services never deadlock one another.
         Order.objects.select_for_update().filter(pk=return_request.order_id).values_list("pk", flat=True).get()
-    locked = ReturnRequest.objects.select_for_update()
+    locked = ReturnRequest.objects.select_for_update(of=("self",))
     if lock_order:
         locked = locked.select_related("order")  # money services read the order; others need not join it
     return locked.get(pk=return_request.pk)
@@ -306,17 +306,36 @@ def rma_for(pk: int) -> str:
     return f"RMA-{pk:06d}"
 
 
-def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
-    """A message the customer sees (from staff) or the desk reads (from the customer)."""
-    body = _required(body, "a message")
+def return_record_event(
+    *,
+    return_request: ReturnRequest,
+    kind: str,
+    by: Actor,
+    body: str,
+    visible_to_customer: bool = False,
+    data: dict | None = None,
+) -> ReturnEvent:
+    """Append one non-transition entry (message, note, refund or dispute news) to the return's timeline."""
     return ReturnEvent.objects.create(
         return_request=return_request,
-        kind=ReturnEvent.Kind.MESSAGE,
+        kind=kind,
         actor_kind=by.kind,
         actor_user=by.user if by.kind == Actor.STAFF else None,
         body=body,
-        visible_to_customer=True,
+        visible_to_customer=visible_to_customer,
+        data=data or {},
         created_at=clock.now(),
+    )
+
+
+def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
+    """A message the customer sees (from staff) or the desk reads (from the customer)."""
+    return return_record_event(
+        return_request=return_request,
+        kind=ReturnEvent.Kind.MESSAGE,
+        by=by,
+        body=_required(body, "a message"),
+        visible_to_customer=True,
     )
 
 
@@ -324,15 +343,14 @@ def return_add_note(*, return_request: ReturnRequest, by: Actor, body: str) -> R
     """An internal note: staff only, never shown to the customer."""
     if not can.staff(return_request, by):
         raise ActionForbidden("Only desk staff can add internal notes.")
-    body = _required(body, "the note")
-    return ReturnEvent.objects.create(
-        return_request=return_request,
-        kind=ReturnEvent.Kind.NOTE,
-        actor_kind=by.kind,
-        actor_user=by.user,
-        body=body,
-        created_at=clock.now(),
+    return return_record_event(
+        return_request=return_request, kind=ReturnEvent.Kind.NOTE, by=by, body=_required(body, "the note")
     )
+
+
+def return_raise_priority(*, return_request: ReturnRequest, priority: int) -> None:
+    """Escalate (never lower) a return's priority, e.g. when a chargeback arrives."""
+    ReturnRequest.objects.filter(pk=return_request.pk, priority__lt=priority).update(priority=priority)
 
 
 # --- one service per transition ---------------------------------------------------------------------
@@ -557,15 +575,46 @@ def return_issue_store_credit(*, return_request: ReturnRequest, by: Actor) -> Re
 
 
 def return_ship_exchange(
-    *, return_request: ReturnRequest, by: Actor, carrier: str, tracking_number: str
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    carrier: str,
+    tracking_number: str,
+    replacement_skus: dict[int, str] | None = None,
 ) -> ReturnRequest:
+    """Ship replacements as a zero-priced order: each accepted item's own SKU unless another size or
+    colour was chosen (`replacement_skus`: return item id -> SKU). Stock is taken, never below zero."""
+    from returns_desk.orders.services import order_create_replacement
+
     tracking_number = _required(tracking_number, "the tracking number of the replacement")
     carrier = carrier.strip()
+    chosen = replacement_skus or {}
+
+    def apply(rr: ReturnRequest) -> dict:
+        items = [i for i in rr.items.select_related("order_line") if i.outcome == ReturnItem.Outcome.ACCEPTED]
+        if not items:
+            raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
+        unknown = set(chosen) - {i.pk for i in items}
+        if unknown:
+            raise ServiceError("Replacements can only be chosen for this return's accepted items.")
+        wanted = [(chosen.get(i.pk) or i.order_line.sku, i.quantity) for i in items]
+        replacement = order_create_replacement(
+            original=rr.order,
+            items=wanted,
+            number=f"{rr.order.number}-X{rr.pk}",
+            carrier=carrier,
+            tracking_number=tracking_number,
+        )
+        rr.exchange_order = replacement
+        return {"exchange_order": replacement.number, "skus": [sku for sku, _ in wanted]}
+
     return run_transition(
         return_request=return_request,
         action="ship_exchange",
         by=by,
-        body=f"{carrier} {tracking_number}".strip(),
+        apply=apply,
+        lock_order=True,
+        body=f"Replacement shipped: {carrier} {tracking_number}".strip(),
         data={"carrier": carrier, "tracking_number": tracking_number},
     )
 

@@ -58,6 +58,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "returns_desk.desk.context_processors.desk_role",
             ],
         },
     },
@@ -151,4 +152,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# A refund still pending this long is fetched from Stripe by the reconciliation task.
+REFUND_RECONCILE_AFTER_MINUTES = env.int("REFUND_RECONCILE_AFTER_MINUTES", default=30)
+REFUND_RECONCILE_EVERY_MINUTES = env.int("REFUND_RECONCILE_EVERY_MINUTES", default=15)
+REFUND_RETRY_DELAYS_SECONDS = [30, 120, 600, 1800, 3600]
+
+# Periodic tasks, created (or updated) by a post-migrate hook: name -> task and period in minutes.
+PERIODIC_TASKS = {
+    "reconcile-refunds": {
+        "func": "returns_desk.payments.tasks.reconcile_refunds",
+        "minutes": REFUND_RECONCILE_EVERY_MINUTES,
+    },
+    "expire-store-credit": {"func": "returns_desk.payments.tasks.expire_store_credit", "minutes": 24 * 60},
 }

@@ -15,10 +15,12 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_people_off_the_desk_cannot_see_tickets(client, outsider):
+def test_people_off_the_desk_are_refused_with_a_reason(client, outsider):
     rr = return_in_state("requested")
     client.force_login(outsider)
-    assert client.get(rr.get_absolute_url()).status_code == 302
+    response = client.get(rr.get_absolute_url())
+    assert response.status_code == 403
+    assert b"This page is for the returns desk" in response.content
 
 
 def test_login_page_logs_an_agent_in(client, agent):

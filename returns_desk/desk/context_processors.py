@@ -1,0 +1,12 @@
+from django.utils.functional import SimpleLazyObject
+
+from returns_desk.returns import permissions as can
+
+
+def desk_role(request):
+    """`is_manager` / `is_desk_staff` for templates, asked of the database only when a template uses them."""
+    user = request.user
+    return {
+        "is_manager": SimpleLazyObject(lambda: can.is_manager(user)),
+        "is_desk_staff": SimpleLazyObject(lambda: can.is_agent(user)),
+    }

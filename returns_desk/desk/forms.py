@@ -1,0 +1,41 @@
+from django import forms
+
+from returns_desk.core.money import parse_money
+
+
+class DisputeEvidenceForm(forms.Form):
+    """Stripe's evidence fields that the desk can fill from what it knows; a manager reviews them."""
+
+    customer_name = forms.CharField(required=False, max_length=200)
+    customer_email_address = forms.EmailField(required=False, label="Customer email")
+    shipping_address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    shipping_carrier = forms.CharField(required=False, max_length=50, label="Carrier of the returned parcel")
+    shipping_tracking_number = forms.CharField(required=False, max_length=100, label="Tracking number")
+    refund_policy_disclosure = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="How the policy was shown to the customer."
+    )
+    refund_refusal_explanation = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the refund was refused, if it was."
+    )
+    uncategorized_text = forms.CharField(
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        label="Timeline and notes",
+        help_text="The return's timeline, inspection notes and refunds, as the bank will read them.",
+    )
+
+
+class RedeemStoreCreditForm(forms.Form):
+    code = forms.CharField(max_length=20, label="Store credit code")
+    amount = forms.CharField(max_length=20, label="Amount to redeem", help_text="For example 12.50")
+    note = forms.CharField(max_length=255, required=False, label="Note (order number, reason)")
+
+    def clean_amount(self) -> int:
+        try:
+            amount = parse_money(self.cleaned_data["amount"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        if amount <= 0:
+            raise forms.ValidationError("Redeem an amount above zero.")
+        return amount
