@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from returns_desk.core import clock
@@ -435,12 +436,7 @@ def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, o
             return_request=rr, by=manager if (rr.refund_amount or 0) > 20000 else agent
         ),
         "issue_store_credit": lambda: services.return_issue_store_credit(return_request=rr, by=agent),
-        "ship_exchange": lambda: services.return_ship_exchange(
-            return_request=rr,
-            by=agent,
-            carrier=rng.choice(CARRIERS),
-            tracking_number=f"EXC{rng.randrange(10**9, 10**10)}",
-        ),
+        "ship_exchange": lambda: _ship_exchange(rr, agent, rng),
         "close": lambda: services.return_close(return_request=rr, by=Actor.system()),
     }
     if action == "refund_succeeded":
@@ -454,6 +450,51 @@ def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, o
         payments.refund_mark_failed_manual(refund=refund, by=agent, reason=rng.choice(FAILURES))
         return ReturnRequest.objects.get(pk=rr.pk)
     return calls[action]()
+
+
+def _ship_exchange(rr: ReturnRequest, agent: Actor, rng: random.Random) -> ReturnRequest:
+    """Exchange for the same SKU; when the shelf is short, the demo supplier delivers first."""
+    for item in rr.items.select_related("order_line__product"):
+        product = item.order_line.product
+        if product is not None and product.stock < item.quantity:
+            Product.objects.filter(pk=product.pk).update(stock=F("stock") + item.quantity + rng.randint(0, 5))
+    return services.return_ship_exchange(
+        return_request=rr, by=agent, carrier=rng.choice(CARRIERS), tracking_number=f"EXC{rng.randrange(10**9, 10**10)}"
+    )
+
+
+def seed_disputes(rng: random.Random, *, now: dt.datetime, count: int) -> int:
+    """A few chargebacks on finished returns, applied through the same service as Stripe's webhooks."""
+    candidates = list(
+        ReturnRequest.objects.filter(status__in=[S.CLOSED, S.RESOLVED], order__payment_reference__startswith="pi_")
+        .order_by("pk")
+        .values_list("pk", "order__payment_reference", "order__amount_paid", "status_changed_at")[:400]
+    )
+    made = 0
+    for n, (pk, payment, amount, settled) in enumerate(rng.sample(candidates, min(count, len(candidates)))):
+        opened = min(max(settled + dt.timedelta(hours=1), now - dt.timedelta(days=rng.randint(1, 12))), now)
+        status = ["needs_response", "needs_response", "under_review", "won", "lost"][n % 5]
+        obj = {
+            "id": f"dp_demo{pk}",
+            "charge": f"ch_demo{pk}",
+            "payment_intent": payment,
+            "amount": amount,
+            "currency": "usd",
+            "reason": rng.choice(["product_not_received", "fraudulent", "product_unacceptable"]),
+            "status": "needs_response",
+            "evidence_details": {"due_by": int((opened + dt.timedelta(days=9)).timestamp())},
+        }
+        with clock.frozen_at(opened):
+            payments.dispute_apply_stripe(obj=obj, event_created=opened, event_type="charge.dispute.created")
+        if status != "needs_response":
+            later = opened + dt.timedelta(hours=rng.randint(2, 48))
+            kind = "charge.dispute.closed" if status in ("won", "lost") else "charge.dispute.updated"
+            with clock.frozen_at(min(later, now)):
+                payments.dispute_apply_stripe(
+                    obj={**obj, "status": status}, event_created=min(later, now), event_type=kind
+                )
+        made += 1
+    return made
 
 
 def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object]) -> int:
@@ -496,7 +537,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
     made = 0
     for start in range(0, len(planned), batch):
         chunk = planned[start : start + batch]
-        returns, items, events, refunds, credits = [], [], [], [], []
+        returns, items, events, refunds, credits, exchanges = [], [], [], [], [], []
         for plan in chunk:
             pk = next_id
             next_id += 1
@@ -594,6 +635,19 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                     refunds[-1].provider_refund_id = f"BANK-{rng.randrange(10**6, 10**7)}"
                 elif action == "refund_failed":
                     refunds[-1].status, refunds[-1].failure_reason = Refund.Status.FAILED, rng.choice(FAILURES)
+                elif action == "ship_exchange":
+                    replacement = Order(
+                        number=f"{plan.order.number}-X{pk}",
+                        email=plan.order.email,
+                        customer_name=plan.order.customer_name,
+                        shipping_address=plan.order.shipping_address,
+                        placed_at=moment,
+                        currency=plan.order.currency,
+                        amount_paid=0,
+                        shipment_carrier=rng.choice(CARRIERS),
+                        shipment_tracking_number=f"EXC{rng.randrange(10**9, 10**10)}",
+                    )
+                    exchanges.append((rr, replacement, [(line, qty) for line, qty, _ in plan.picks]))
                 elif action == "issue_store_credit":
                     credits.append(
                         StoreCredit(
@@ -609,6 +663,23 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                     )
                 state = target
         with transaction.atomic():
+            Order.objects.bulk_create([replacement for _, replacement, _ in exchanges], batch_size=1000)
+            replacement_lines = []
+            for rr, replacement, picked in exchanges:
+                rr.exchange_order = replacement
+                replacement_lines += [
+                    OrderLine(
+                        order=replacement,
+                        product_id=line.product_id,
+                        sku=line.sku,
+                        title=line.title,
+                        category=line.category,
+                        unit_price=0,
+                        quantity=qty,
+                    )
+                    for line, qty in picked
+                ]
+            OrderLine.objects.bulk_create(replacement_lines, batch_size=2000)
             ReturnRequest.objects.bulk_create(returns, batch_size=1000)
             ReturnItem.objects.bulk_create(items, batch_size=2000)
             ReturnEvent.objects.bulk_create(events, batch_size=2000)
@@ -650,4 +721,5 @@ def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> d
     )
     use_bulk = bulk if bulk is not None else returns > 5000
     made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
-    return {"products": len(shop.products), "orders": orders, "returns": made}
+    disputes = seed_disputes(rng, now=now, count=max(2, min(12, returns // 100)))
+    return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes}

@@ -3,8 +3,16 @@ from collections import defaultdict
 import pytest
 from django.core.management import call_command
 
-from returns_desk.payments.models import Refund
+from returns_desk.payments.models import Dispute, Refund
 from returns_desk.returns.models import ReturnEvent, ReturnRequest, ReturnStatus
+
+
+def assert_exchanges_and_disputes_are_whole() -> None:
+    exchanged = ReturnRequest.objects.filter(events__transition="ship_exchange")
+    assert exchanged.exists()
+    assert not exchanged.filter(exchange_order__isnull=True).exists()
+    assert not exchanged.exclude(exchange_order__amount_paid=0).exists()
+    assert Dispute.objects.filter(status__in=Dispute.OPEN_STATUSES, return_request__isnull=False).exists()
 
 
 def assert_timelines_are_true() -> None:
@@ -27,6 +35,7 @@ def test_seed_demo_reaches_every_state_through_the_services(reference_data):
     assert_timelines_are_true()
     assert Refund.objects.filter(status="succeeded").exists()
     assert Refund.objects.filter(status="failed", return_request__status="refund_failed").exists()
+    assert_exchanges_and_disputes_are_whole()
 
 
 def test_seed_demo_bulk_path_writes_the_same_kind_of_data(reference_data):
@@ -36,6 +45,7 @@ def test_seed_demo_bulk_path_writes_the_same_kind_of_data(reference_data):
     for rr in ReturnRequest.objects.filter(status="refund_pending"):
         assert rr.refunds.filter(status="pending").count() == 1
     assert not ReturnRequest.objects.filter(rma_number__startswith="new-").exists()
+    assert_exchanges_and_disputes_are_whole()
 
 
 @pytest.mark.django_db(transaction=True)
