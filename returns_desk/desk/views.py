@@ -107,4 +107,6 @@ def store_credit(request):
     if query:
         codes = money.store_credit_codes(code=query) if "@" not in query else money.store_credit_codes(email=query)
     entries = money.store_credit_entries(codes[0].code) if len(codes) == 1 else []
+    if len(codes) == 1 and not form.is_bound:
+        form = RedeemStoreCreditForm(initial={"code": codes[0].code})
     return render(request, "desk/store_credit.html", {"form": form, "query": query, "codes": codes, "entries": entries})

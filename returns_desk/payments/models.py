@@ -103,7 +103,11 @@ class StoreCredit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.get_kind_display().lower()} {format_money(self.amount, self.currency)}"
+        return f"{self.code} {self.get_kind_display().lower()} {self.amount_display}"
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
 
 
 class Dispute(models.Model):

@@ -412,11 +412,17 @@ def dispute_evidence_from_desk(dispute: Dispute) -> dict:
     rr = dispute.return_request
     if rr is not None:
         lines = [f"Return {rr.rma_number} opened {rr.created_at:%d %b %Y} — now {rr.get_status_display()}."]
-        for event in rr.events.select_related("actor_user").order_by("created_at", "id"):
+        # What the customer saw and what happened to the goods and money; internal notes stay internal.
+        internal = ("note", "assignment")
+        for event in rr.events.select_related("actor_user").exclude(kind__in=internal).order_by("created_at", "id"):
             what = event.get_kind_display()
-            if event.transition:
-                what = f"{event.get_from_state_display() or 'new'} → {event.get_to_state_display()}"
-            body = f": {event.body}" if event.body and event.kind != "note" else ""
+            if event.kind == "transition":
+                what = (
+                    f"{event.get_from_state_display()} → {event.get_to_state_display()}"
+                    if event.from_state
+                    else "Return requested"
+                )
+            body = f": {event.body}" if event.body else ""
             lines.append(f"{event.created_at:%d %b %Y %H:%M} {event.actor_label} — {what}{body}")
         for item in rr.items.select_related("order_line"):
             if item.outcome:

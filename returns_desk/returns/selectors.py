@@ -27,5 +27,9 @@ def return_for_ticket(pk: int) -> ReturnRequest:
 
 
 def available_actions(rr: ReturnRequest, actor) -> list[str]:
-    """Transitions this actor could run now (source state and permission; conditions are checked on use)."""
-    return [t.name for t in rr.get_available_status_transitions() if t.has_perm(rr, actor)]
+    """Transitions this actor could run from the current state.
+
+    Conditions are left to the moment of use: some are met by the action's own form (an inspection
+    records every item), and a refusal then says why in words.
+    """
+    return [t.name for t in rr.get_all_status_transitions() if t.source in (rr.status, "*") and t.has_perm(rr, actor)]

@@ -83,3 +83,9 @@ def test_ticket_of_an_unknown_return_is_a_404(client, agent):
 def test_pages_fit_a_phone(client, agent, path):
     client.force_login(agent)
     assert b'name="viewport" content="width=device-width, initial-scale=1"' in client.get(path).content
+
+
+def test_actions_completed_by_their_own_form_are_offered(client, agent):
+    rr = return_in_state("received")
+    client.force_login(agent)
+    assert "Record inspection" in client.get(rr.get_absolute_url()).content.decode()

@@ -57,6 +57,8 @@ def test_draft_evidence_comes_from_the_desk_and_keeps_internal_notes_out(dispute
     assert "TRK42" in page and "I sent it back on Monday." in page
     assert "Items may be returned within 30 days of delivery" in page
     assert "reseller" not in page
+    assert "Customer — Return requested" in page
+    assert "Assigned to" not in page
 
 
 def test_manager_stages_then_submits_evidence_to_stripe(
