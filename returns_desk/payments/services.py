@@ -15,7 +15,7 @@ from django.db.models import Sum
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ServiceError
-from returns_desk.core.money import format_money
+from returns_desk.core.money import format_money, percent_of
 from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
 from returns_desk.orders.models import Order
 
@@ -236,11 +236,25 @@ def refund_mark_failed_manual(*, refund: Refund, by: Actor, reason: str) -> Refu
 
 
 def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
-    """Issue the return's settled amount as store credit with a new code. The caller holds the locks."""
+    """Issue the return's settled amount plus the policy's bonus as store credit, with a new code.
+
+    A return the customer asked to settle in store credit was quoted with the bonus already; one
+    turned into credit later (a refund that failed, say) earns it now. The caller holds the locks.
+    """
+    from returns_desk.policies.selectors import active_policy
+    from returns_desk.returns.models import Resolution
+
     rr = return_request
-    amount = rr.refund_amount or 0
-    if amount <= 0:
+    settled = rr.refund_amount or 0
+    if settled <= 0:
         raise ServiceError("There is no amount to issue as store credit.")
+    amount, note = settled, f"For {rr.rma_number}"
+    if rr.resolution != Resolution.STORE_CREDIT:
+        percent = active_policy().store_credit_bonus_percent
+        bonus = percent_of(settled, float(percent))
+        amount += bonus
+        if bonus:
+            note += f", including a {float(percent):g}% bonus of {format_money(bonus, rr.currency)}"
     now = clock.now()
     return StoreCredit.objects.create(
         email=rr.email.lower(),
@@ -250,7 +264,7 @@ def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
         code=new_store_credit_code(),
         return_request=rr,
         expires_on=(now + dt.timedelta(days=STORE_CREDIT_VALID_DAYS)).date(),
-        note=f"For {rr.rma_number}",
+        note=note,
         created_by=by.user if by.kind == Actor.STAFF else None,
         created_at=now,
     )

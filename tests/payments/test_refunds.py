@@ -81,9 +81,9 @@ def test_currency_mismatch_is_refused(agent):
     assert not Refund.objects.exists()
 
 
-@pytest.mark.parametrize("action", ["issue_refund", "refund_without_return"])
+@pytest.mark.parametrize("action", ["issue_refund", "refund_without_return", "retry_refund"])
 def test_open_dispute_blocks_refunds_with_the_reason(action, manager):
-    state = "inspected" if action == "issue_refund" else "approved"
+    state = {"issue_refund": "inspected", "refund_without_return": "approved", "retry_refund": "refund_failed"}[action]
     rr = return_in_state(state)
     Dispute.objects.create(
         order=rr.order, stripe_dispute_id="dp_1", status="needs_response", amount=1000, currency="USD"
@@ -100,5 +100,5 @@ def test_store_credit_is_a_ledger_with_a_code(agent):
     rr.refresh_from_db()
     assert rr.status == "resolved"
     entry = rr.store_credits.get()
-    assert entry.code.startswith("SC-") and entry.amount == 2500
-    assert store_credit_balance(rr.email.upper()) == 2500
+    assert entry.code.startswith("SC-") and entry.amount == 2750  # $25.00 settled + the policy's 10 % bonus
+    assert store_credit_balance(rr.email.upper()) == 2750

@@ -9,14 +9,24 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import StoreCredit
 from returns_desk.payments.selectors import store_credit_balance, store_credit_codes
 from returns_desk.returns import services
+from returns_desk.returns.models import ReturnRequest
 from tests.factories import return_in_state
 
 
 @pytest.fixture
 def credit(agent):
     rr = return_in_state("inspected", unit_price=5000)
+    ReturnRequest.objects.filter(pk=rr.pk).update(resolution="store_credit")  # quoted with the bonus already
     services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     return rr.store_credits.get()
+
+
+def test_credit_instead_of_a_refund_earns_the_policys_bonus(agent):
+    rr = return_in_state("refund_failed", unit_price=4000)  # the customer asked for a refund; it failed
+    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    entry = rr.store_credits.get()
+    assert entry.amount == 4400
+    assert entry.note == f"For {rr.rma_number}, including a 10% bonus of $4.00"
 
 
 def test_redeem_part_then_the_rest_and_no_more(credit, agent):
