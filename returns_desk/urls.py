@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("desk/", include("returns_desk.desk.urls")),
+    path("returns/", include("returns_desk.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("webhooks/", include("returns_desk.payments.urls")),

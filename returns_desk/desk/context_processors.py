@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from returns_desk.returns import permissions as can
@@ -7,6 +8,7 @@ def desk_role(request):
     """`is_manager` / `is_desk_staff` for templates, asked of the database only when a template uses them."""
     user = request.user
     return {
+        "shop_name": settings.SHOP_NAME,
         "is_manager": SimpleLazyObject(lambda: can.is_manager(user)),
         "is_desk_staff": SimpleLazyObject(lambda: can.is_agent(user)),
     }

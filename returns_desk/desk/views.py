@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
+from returns_desk.documents.models import Document
+from returns_desk.documents.services import available_kinds
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
@@ -38,8 +40,16 @@ def ticket(request, pk: int):
         "actions": actions,
         "credit_codes": money.store_credit_codes(email=rr.email),
         "open_disputes": [d for d in rr.order.disputes.all() if d.is_open],
+        "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
     }
     return render(request, "desk/ticket.html", context)
+
+
+@desk_staff
+def ticket_document(request, pk: int, kind: str):
+    from returns_desk.portal.views import pdf_response
+
+    return pdf_response(get_object_or_404(ReturnRequest, pk=pk), kind)
 
 
 @managers_only

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "returns_desk.returns",
     "returns_desk.payments",
     "returns_desk.desk",
+    "returns_desk.documents",
+    "returns_desk.portal",
 ]
 
 MIDDLEWARE = [
@@ -168,3 +170,8 @@ PERIODIC_TASKS = {
     },
     "expire-store-credit": {"func": "returns_desk.payments.tasks.expire_store_credit", "minutes": 24 * 60},
 }
+
+RETURNS_WAREHOUSE_ADDRESS = env(
+    "RETURNS_WAREHOUSE_ADDRESS",
+    default="Northwind Outfitters Returns\nUnit 4, Avonmouth Trade Park\nBristol BS11 9FG\nUnited Kingdom",
+)

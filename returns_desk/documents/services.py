@@ -1,0 +1,87 @@
+"""Documents are rendered outside transactions, stored through Django's storage API, and rendered
+again only when the data printed on them changes."""
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from returns_desk.core import clock
+from returns_desk.core.errors import ServiceError
+from returns_desk.core.tasks import enqueue_on_commit
+from returns_desk.returns.models import ReturnRequest, ReturnStatus
+
+from . import rendering
+from .models import Document
+
+S = ReturnStatus
+# Which documents a return has in each state (labels once approved; the receipt once resolved).
+AFTER_APPROVAL = {
+    S.APPROVED,
+    S.IN_TRANSIT,
+    S.RECEIVED,
+    S.INSPECTED,
+    S.AWAITING_APPROVAL,
+    S.REFUND_PENDING,
+    S.REFUND_FAILED,
+    S.RESOLVED,
+    S.CLOSED,
+}
+AVAILABLE = {
+    Document.Kind.LABEL: AFTER_APPROVAL,
+    Document.Kind.PACKING_SLIP: AFTER_APPROVAL,
+    Document.Kind.RECEIPT: {S.RESOLVED, S.CLOSED},
+}
+
+
+def available_kinds(rr: ReturnRequest) -> list[str]:
+    kinds = [kind for kind, states in AVAILABLE.items() if rr.status in states]
+    if rr.returnless and Document.Kind.LABEL in kinds:
+        kinds = [k for k in kinds if k not in (Document.Kind.LABEL, Document.Kind.PACKING_SLIP)]
+    return kinds
+
+
+def _return_for_documents(return_id: int) -> ReturnRequest:
+    return (
+        ReturnRequest.objects.select_related("order", "exchange_order")
+        .prefetch_related("items__order_line", "items__reason", "refunds", "store_credits")
+        .get(pk=return_id)
+    )
+
+
+def document_current(*, return_id: int, kind: str) -> Document:
+    """The document as it should be now: the stored one if its data is unchanged, else a fresh render."""
+    rr = _return_for_documents(return_id)
+    if kind not in available_kinds(rr):
+        raise ServiceError(
+            f"The {Document.Kind(kind).label.lower()} is not available while the return is "
+            f"{rr.get_status_display().lower()}."
+        )
+    wanted = rendering.fingerprint(rendering.document_data(rr, kind))
+    existing = Document.objects.filter(return_request=rr, kind=kind).first()
+    if existing and existing.fingerprint == wanted and existing.file.storage.exists(existing.file.name):
+        return existing
+    rendered = rendering.render(rr, kind)  # outside any transaction: rendering is slow
+    with transaction.atomic():
+        document, _ = Document.objects.select_for_update().get_or_create(
+            return_request=rr, kind=kind, defaults={"fingerprint": ""}
+        )
+        if document.fingerprint == rendered.fingerprint and document.file:
+            return document  # another worker rendered the same data meanwhile
+        old_name = document.file.name if document.file else ""
+        document.file.save(rendering.file_name(rr, kind), ContentFile(rendered.content), save=False)
+        document.fingerprint = rendered.fingerprint
+        document.rendered_at = clock.now()
+        document.save()
+        if old_name and old_name != document.file.name:
+            transaction.on_commit(lambda: document.file.storage.delete(old_name))
+    return document
+
+
+def render_documents_after_transition(sender, *, return_id: int, to_state: str, **kwargs) -> None:
+    """Prepare the documents a state makes available, in the background (sent after commit)."""
+    if to_state in (S.APPROVED, S.RESOLVED):
+        enqueue_on_commit("returns_desk.documents.tasks.render_documents", return_id)
+
+
+def documents_render_all(*, return_id: int) -> list[Document]:
+    rr = ReturnRequest.objects.get(pk=return_id)
+    return [document_current(return_id=return_id, kind=kind) for kind in available_kinds(rr)]
