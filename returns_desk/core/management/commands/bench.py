@@ -76,6 +76,23 @@ class Command(BaseCommand):
 
         self.emit("returns_in_database", ReturnRequest.objects.count(), "returns")
         self.emit("transition_approve_ms", self.time_approvals(), "ms")
+        self.emit("label_pdf_ms", self.time_label(), "ms")
+
+    def time_label(self, samples: int = 25) -> float:
+        """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
+        from returns_desk.documents import rendering
+        from returns_desk.documents.services import _return_for_documents
+        from returns_desk.returns.models import ReturnRequest
+
+        pk = ReturnRequest.objects.filter(status="approved").values_list("pk", flat=True).first()
+        rr = _return_for_documents(pk)
+        rendering.render(rr, "label")  # warm: fonts and templates loaded once per process
+        timings = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            rendering.render(rr, "label")
+            timings.append(time.perf_counter() - started)
+        return median_ms(timings)
 
     def time_approvals(self, samples: int = 200) -> float:
         """Median time of one `approve` through its service, row lock and event included."""
