@@ -28,7 +28,7 @@ from returns_desk.policies.selectors import active_policy
 from . import permissions as can
 from .actions import ACTIONS
 from .models import Resolution, ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus
-from .signals import return_transitioned
+from .signals import return_transitioned, transition_recorded
 
 CONDITION_REFUSALS = {
     "no_open_dispute": "A payment dispute is open on this order; no refund can be sent until it is settled.",
@@ -160,6 +160,7 @@ def run_transition(
             "to_state": rr.status,
             "event_id": event.pk,
         }
+        transition_recorded.send(sender=ReturnRequest, return_request=rr, transition=action, event=event)
         transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
     return rr
 
@@ -278,7 +279,7 @@ def return_create(
             )
             for i in items
         )
-        ReturnEvent.objects.create(
+        opened = ReturnEvent.objects.create(
             return_request=rr,
             kind=ReturnEvent.Kind.TRANSITION,
             actor_kind=by.kind,
@@ -290,7 +291,8 @@ def return_create(
             created_at=now,
             data={"quote_total": quote.total, "resolution": resolution},
         )
-        payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": None}
+        transition_recorded.send(sender=ReturnRequest, return_request=rr, transition="", event=opened)
+        payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": opened.pk}
         transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
         if policy.auto_approve:
             rr = run_transition(

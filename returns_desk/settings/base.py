@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "returns_desk.payments",
     "returns_desk.desk",
     "returns_desk.documents",
+    "returns_desk.notifications",
     "returns_desk.portal",
 ]
 
@@ -177,3 +178,7 @@ RETURNS_WAREHOUSE_ADDRESS = env(
     "RETURNS_WAREHOUSE_ADDRESS",
     default="Northwind Outfitters Returns\nUnit 4, Avonmouth Trade Park\nBristol BS11 9FG\nUnited Kingdom",
 )
+RETURNS_REPLY_TO_EMAIL = env("RETURNS_REPLY_TO_EMAIL", default="")
+# A worker that died while sending is assumed gone after this long; the sweep sends the email again.
+EMAIL_SEND_LEASE_MINUTES = env.int("EMAIL_SEND_LEASE_MINUTES", default=10)
+PERIODIC_TASKS["send-due-emails"] = {"func": "returns_desk.notifications.tasks.send_due_emails", "minutes": 5}

@@ -70,7 +70,7 @@ def test_signed_refund_success_resolves_the_return(client, post, webhook_secret,
     assert pending_refund.status == "succeeded"
     rr = ReturnRequest.objects.get(pk=pending_refund.return_request_id)
     assert rr.status == "resolved"
-    last = rr.events.order_by("id").last()
+    last = rr.events.filter(kind="transition").order_by("id").last()
     assert (last.transition, last.actor_kind) == ("refund_succeeded", "stripe")
     assert StripeEvent.objects.get(stripe_event_id="evt_1").status == "processed"
 

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "returns_desk.notifications"
+    verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from returns_desk.returns.signals import transition_recorded
+
+        from .services import email_for_transition
+
+        transition_recorded.connect(email_for_transition, dispatch_uid="notifications.email_for_transition")

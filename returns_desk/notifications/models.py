@@ -1,0 +1,48 @@
+from django.db import models
+from django.db.models import Q
+
+from returns_desk.core import clock
+
+
+class OutboundEmail(models.Model):
+    """One email, written in the same transaction as the change that caused it, sent later by a task.
+
+    `event_key` is unique, so a cause can queue its email once; `message_id` is fixed when the row is
+    written, so even the one resend a crash can cause carries the same Message-ID.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    return_request = models.ForeignKey(
+        "returns.ReturnRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    event_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=255)
+    text_body = models.TextField()
+    html_body = models.TextField(blank=True)
+    attach_documents = models.JSONField(default=list, blank=True, help_text="Document kinds attached when sent.")
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sending_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], condition=~Q(status="sent"), name="outbox_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.status})"

@@ -1,0 +1,163 @@
+"""The email outbox: queue in the caller's transaction, send from a task, never lose or double an email."""
+
+import datetime as dt
+import uuid
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.core.money import format_money
+from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
+from returns_desk.documents.rendering import status_url
+from returns_desk.returns.models import ReturnEvent, ReturnRequest
+from returns_desk.returns.services import return_record_event
+
+from .models import OutboundEmail
+
+# Which email each transition sends, and which documents ride along.
+TRANSITION_EMAILS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "": ("acknowledgement", ()),
+    "request_info": ("info_requested", ()),
+    "approve": ("approved", ("label", "packing_slip")),
+    "reject": ("rejected", ()),
+    "receive": ("parcel_received", ()),
+    "inspect": ("inspection_result", ()),
+    "refund_succeeded": ("refund_issued", ()),
+    "issue_store_credit": ("store_credit_issued", ()),
+    "ship_exchange": ("exchange_shipped", ()),
+}
+RETRY_DELAYS_SECONDS = [60, 300, 1800, 7200]
+
+
+def _message_id(rr: ReturnRequest | None, kind: str) -> str:
+    domain = urlparse(settings.SITE_URL).hostname or "returns.local"
+    prefix = f"{rr.rma_number}.{kind}" if rr else kind
+    return f"<{prefix}.{uuid.uuid4().hex[:16]}@{domain}>"
+
+
+def email_queue(
+    *,
+    return_request: ReturnRequest,
+    kind: str,
+    event_key: str,
+    extra: dict | None = None,
+    attach: tuple[str, ...] = (),
+) -> OutboundEmail:
+    """Write one email to the outbox (once per event key) and send it when the transaction commits."""
+    rr = return_request
+    existing = OutboundEmail.objects.filter(event_key=event_key).first()
+    if existing:
+        return existing
+    context = {"rr": rr, "shop_name": settings.SHOP_NAME, "status_url": status_url(rr), **(extra or {})}
+    subject = " ".join(render_to_string(f"email/{kind}/subject.txt", context).split())
+    earlier = list(
+        OutboundEmail.objects.filter(return_request=rr)
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                return_request=rr,
+                event_key=event_key,
+                kind=kind,
+                to_email=rr.email,
+                subject=f"{subject} [{rr.rma_number}]",
+                text_body=render_to_string(f"email/{kind}/body.txt", context),
+                html_body=render_to_string(f"email/{kind}/body.html", context),
+                attach_documents=list(attach),
+                message_id=_message_id(rr, kind),
+                in_reply_to=earlier[-1] if earlier else "",
+                references=" ".join(earlier[-10:]),
+            )
+    except IntegrityError:
+        return OutboundEmail.objects.get(event_key=event_key)  # queued by a concurrent twin
+    enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
+    return email
+
+
+def email_for_transition(
+    sender, *, return_request: ReturnRequest, transition: str, event: ReturnEvent, **kwargs
+) -> None:
+    """Queue the customer's email for a transition, inside its transaction (see `transition_recorded`)."""
+    if transition not in TRANSITION_EMAILS:
+        return
+    kind, attach = TRANSITION_EMAILS[transition]
+    if return_request.returnless:
+        attach = ()
+    extra = {"event": event}
+    if kind == "store_credit_issued":
+        from returns_desk.payments.selectors import store_credit_balance
+
+        extra["credit"] = return_request.store_credits.order_by("-id").first()
+        extra["balance_display"] = format_money(store_credit_balance(return_request.email), return_request.currency)
+    if kind == "refund_issued":
+        extra["refund"] = return_request.refunds.filter(status="succeeded").order_by("-id").first()
+    if kind == "inspection_result":
+        extra["items"] = list(return_request.items.select_related("order_line"))
+    email_queue(
+        return_request=return_request,
+        kind=kind,
+        event_key=f"{return_request.rma_number}:{kind}:{event.pk}",
+        extra=extra,
+        attach=attach,
+    )
+
+
+def email_claim(*, email_id: int) -> OutboundEmail | None:
+    """Take a short lease on a queued email; None when it was sent, gave up, or another worker holds it."""
+    now = clock.now()
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
+        if email is None or email.status in (OutboundEmail.Status.SENT, OutboundEmail.Status.FAILED):
+            return None
+        if email.status == OutboundEmail.Status.SENDING and email.sending_until and email.sending_until > now:
+            return None
+        email.status = OutboundEmail.Status.SENDING
+        email.attempts += 1
+        email.sending_until = now + dt.timedelta(minutes=settings.EMAIL_SEND_LEASE_MINUTES)
+        email.save(update_fields=["status", "attempts", "sending_until"])
+    return email
+
+
+def email_mark_sent(*, email_id: int) -> None:
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        email.status, email.sent_at, email.sending_until, email.last_error = "sent", clock.now(), None, ""
+        email.save(update_fields=["status", "sent_at", "sending_until", "last_error"])
+        if email.return_request_id:
+            return_record_event(
+                return_request=email.return_request,
+                kind=ReturnEvent.Kind.EMAIL,
+                by=Actor.system(),
+                body=f"Email sent to {email.to_email}: {email.subject}",
+                data={"outbound_email_id": email.pk},
+            )
+
+
+def email_mark_failed(*, email_id: int, error: str) -> None:
+    """Record a failed attempt; retry later with back-off, or give up after the last delay."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        email.last_error = error[:2000]
+        email.sending_until = None
+        if email.attempts <= len(RETRY_DELAYS_SECONDS):
+            delay = RETRY_DELAYS_SECONDS[email.attempts - 1]
+            email.status = OutboundEmail.Status.QUEUED
+            email.next_attempt_at = clock.now() + dt.timedelta(seconds=delay)
+            enqueue_later("returns_desk.notifications.tasks.send_email", email.pk, delay_seconds=delay)
+        else:
+            email.status = OutboundEmail.Status.FAILED
+        email.save(update_fields=["last_error", "sending_until", "status", "next_attempt_at"])
+
+
+def emails_due() -> list[int]:
+    """Emails a worker should be sending now: queued and due, or 'sending' whose worker died (lease over)."""
+    now = clock.now()
+    queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, next_attempt_at__lte=now)
+    stalled = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, sending_until__lte=now)
+    return list(queued.values_list("pk", flat=True)) + list(stalled.values_list("pk", flat=True))

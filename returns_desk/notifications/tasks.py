@@ -1,0 +1,58 @@
+"""Sending the outbox. Safe to run twice: a sent email is never sent again."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+from .models import OutboundEmail
+from .services import email_claim, email_mark_failed, email_mark_sent, emails_due
+
+log = logging.getLogger(__name__)
+
+
+def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": email.message_id}
+    if email.in_reply_to:
+        headers["In-Reply-To"] = email.in_reply_to
+        headers["References"] = email.references or email.in_reply_to
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to_email],
+        headers=headers,
+        reply_to=[settings.RETURNS_REPLY_TO_EMAIL] if settings.RETURNS_REPLY_TO_EMAIL else None,
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    if email.attach_documents and email.return_request_id:
+        from returns_desk.documents.rendering import file_name
+        from returns_desk.documents.services import document_current
+
+        for kind in email.attach_documents:
+            document = document_current(return_id=email.return_request_id, kind=kind)
+            with document.file.open("rb") as handle:
+                message.attach(file_name(document.return_request, kind), handle.read(), "application/pdf")
+    return message
+
+
+def send_email(email_id: int) -> str:
+    email = email_claim(email_id=email_id)
+    if email is None:
+        return f"email {email_id}: already sent, given up, or being sent"
+    try:
+        build_message(email).send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - any failure to hand over is retried and recorded
+        email_mark_failed(email_id=email.pk, error=f"{type(error).__name__}: {error}")
+        return f"email {email_id}: {error}"
+    email_mark_sent(email_id=email.pk)
+    return f"email {email_id}: sent"
+
+
+def send_due_emails() -> str:
+    """Periodic sweep: sends what is due, including emails whose worker died mid-send."""
+    due = emails_due()
+    for email_id in due:
+        send_email(email_id)
+    return f"{len(due)} email(s) attempted"
