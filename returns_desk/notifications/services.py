@@ -161,3 +161,33 @@ def emails_due() -> list[int]:
     queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, next_attempt_at__lte=now)
     stalled = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, sending_until__lte=now)
     return list(queued.values_list("pk", flat=True)) + list(stalled.values_list("pk", flat=True))
+
+
+def email_managers_sla_breaches(*, returns: list[ReturnRequest]) -> list[OutboundEmail]:
+    """Tell every active manager, in one email per escalation run, which returns went past their SLA."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    managers = (
+        get_user_model()
+        .objects.filter(Q(groups__name="Managers") | Q(is_superuser=True), is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email")
+        .distinct()
+    )
+    context = {"returns": returns, "shop_name": settings.SHOP_NAME, "site_url": settings.SITE_URL}
+    body = render_to_string("email/staff/sla_breaches.txt", context)
+    run = f"{clock.now():%Y%m%d%H%M}:{returns[0].pk}"
+    emails = []
+    for manager_id, address in managers:
+        email = OutboundEmail.objects.create(
+            event_key=f"sla-breaches:{run}:{manager_id}",
+            kind="sla_breaches",
+            to_email=address,
+            subject=f"{len(returns)} return(s) past their SLA",
+            text_body=body,
+            message_id=_message_id(None, "sla-breaches"),
+        )
+        enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
+        emails.append(email)
+    return emails

@@ -56,3 +56,37 @@ def send_due_emails() -> str:
     for email_id in due:
         send_email(email_id)
     return f"{len(due)} email(s) attempted"
+
+
+def _remind(kind: str, statuses, days: float) -> str:
+    import datetime as dt
+
+    from returns_desk.core import clock
+    from returns_desk.returns.models import ReturnRequest
+
+    from .services import email_queue
+
+    cutoff = clock.now() - dt.timedelta(days=days)
+    due = (
+        ReturnRequest.objects.filter(status__in=statuses, status_changed_at__lte=cutoff)
+        .exclude(emails__kind=kind)
+        .select_related("order")
+        .order_by("pk")[:500]
+    )
+    count = 0
+    for rr in due:
+        email_queue(return_request=rr, kind=kind, event_key=f"{rr.rma_number}:{kind}")
+        count += 1
+    return f"queued {count} {kind}"
+
+
+def send_ship_reminders() -> str:
+    return _remind("ship_reminder", ["approved"], settings.SHIP_REMINDER_AFTER_DAYS)
+
+
+def send_followups() -> str:
+    return _remind("resolved_followup", ["resolved"], settings.FOLLOWUP_AFTER_DAYS)
+
+
+def send_survey_invitations() -> str:
+    return _remind("survey_invitation", ["resolved"], settings.SURVEY_AFTER_DAYS)

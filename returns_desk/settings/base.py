@@ -182,3 +182,20 @@ RETURNS_REPLY_TO_EMAIL = env("RETURNS_REPLY_TO_EMAIL", default="")
 # A worker that died while sending is assumed gone after this long; the sweep sends the email again.
 EMAIL_SEND_LEASE_MINUTES = env.int("EMAIL_SEND_LEASE_MINUTES", default=10)
 PERIODIC_TASKS["send-due-emails"] = {"func": "returns_desk.notifications.tasks.send_due_emails", "minutes": 5}
+
+# Follow-ups, in days after the state a return entered (periods of the periodic tasks below).
+SHIP_REMINDER_AFTER_DAYS = env.int("SHIP_REMINDER_AFTER_DAYS", default=5)
+EXPIRE_APPROVED_AFTER_DAYS = env.int("EXPIRE_APPROVED_AFTER_DAYS", default=14)
+FOLLOWUP_AFTER_DAYS = env.int("FOLLOWUP_AFTER_DAYS", default=3)
+SURVEY_AFTER_DAYS = env.int("SURVEY_AFTER_DAYS", default=5)
+CLOSE_AFTER_DAYS = env.int("CLOSE_AFTER_DAYS", default=14)
+PERIODIC_TASKS.update(
+    {
+        "ship-reminders": {"func": "returns_desk.notifications.tasks.send_ship_reminders", "minutes": 60},
+        "expire-unshipped": {"func": "returns_desk.returns.tasks.expire_unshipped", "minutes": 60},
+        "sla-escalation": {"func": "returns_desk.returns.tasks.escalate_sla_breaches", "minutes": 15},
+        "resolved-followups": {"func": "returns_desk.notifications.tasks.send_followups", "minutes": 60},
+        "survey-invitations": {"func": "returns_desk.notifications.tasks.send_survey_invitations", "minutes": 60},
+        "close-finished": {"func": "returns_desk.returns.tasks.close_finished", "minutes": 60},
+    }
+)

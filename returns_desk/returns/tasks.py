@@ -1,0 +1,83 @@
+"""Periodic work on returns: each finds what is due and calls a service, so a repeat changes nothing."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.core.errors import ServiceError
+
+from . import services
+from .models import Priority, ReturnEvent, ReturnRequest, ReturnStatus
+
+log = logging.getLogger(__name__)
+S = ReturnStatus
+BATCH = 500
+
+
+def _due(status_list, days: float):
+    cutoff = clock.now() - dt.timedelta(days=days)
+    return ReturnRequest.objects.filter(status__in=status_list, status_changed_at__lte=cutoff).order_by("pk")[:BATCH]
+
+
+def expire_unshipped() -> str:
+    done = 0
+    for rr in _due([S.APPROVED], settings.EXPIRE_APPROVED_AFTER_DAYS):
+        try:
+            services.return_expire(return_request=rr)
+            done += 1
+        except ServiceError as error:  # moved on meanwhile (the customer shipped it)
+            log.info("Not expiring %s: %s", rr.rma_number, error)
+    return f"expired {done}"
+
+
+def close_finished() -> str:
+    """Close finished returns once the follow-up and survey window is over."""
+    done = 0
+    for rr in _due([S.RESOLVED, S.REJECTED, S.CANCELLED], settings.CLOSE_AFTER_DAYS):
+        try:
+            services.return_close(return_request=rr, by=Actor.system())
+            done += 1
+        except ServiceError as error:
+            log.info("Not closing %s: %s", rr.rma_number, error)
+    return f"closed {done}"
+
+
+def sla_stage_hours() -> dict[str, int]:
+    """The SLA clock of each stage; `needs_info` has none (paused), and it restarts on entering a stage."""
+    from returns_desk.policies.selectors import active_policy
+
+    policy = active_policy()
+    return {
+        S.REQUESTED: policy.sla_first_response_hours,
+        S.RECEIVED: policy.sla_inspection_hours,
+        S.INSPECTED: policy.sla_refund_hours,
+    }
+
+
+def escalate_sla_breaches() -> str:
+    """Raise the priority of returns past their stage's SLA, note it on the timeline, and tell managers once."""
+    from returns_desk.notifications.services import email_managers_sla_breaches
+
+    breached = []
+    for status, hours in sla_stage_hours().items():
+        for rr in _due([status], hours / 24):
+            marker = f"{status}@{rr.status_changed_at.isoformat()}"
+            if ReturnEvent.objects.filter(return_request=rr, kind="note", data__sla_breach=marker).exists():
+                continue  # already escalated for this stay in this stage
+            services.return_raise_priority(return_request=rr, priority=Priority.HIGH)
+            due = rr.status_changed_at + dt.timedelta(hours=hours)
+            services.return_record_event(
+                return_request=rr,
+                kind="note",
+                by=Actor.system(),
+                data={"sla_breach": marker},
+                body=f"SLA breached: {rr.get_status_display().lower()} for more than {hours} h (due "
+                f"{due:%d %b %H:%M}). Priority raised.",
+            )
+            breached.append(rr)
+    if breached:
+        email_managers_sla_breaches(returns=breached)
+    return f"escalated {len(breached)}"
