@@ -11,4 +11,5 @@ urlpatterns = [
     path("disputes/", views.disputes, name="disputes"),
     path("disputes/<int:pk>/", views.dispute, name="dispute"),
     path("store-credit/", views.store_credit, name="store-credit"),
+    path("inbox/", views.inbox, name="inbox"),
 ]

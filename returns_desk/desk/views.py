@@ -120,3 +120,27 @@ def store_credit(request):
     if len(codes) == 1 and not form.is_bound:
         form = RedeemStoreCreditForm(initial={"code": codes[0].code})
     return render(request, "desk/store_credit.html", {"form": form, "query": query, "codes": codes, "entries": entries})
+
+
+@desk_staff
+@require_http_methods(["GET", "POST"])
+def inbox(request):
+    """Emails no return claimed: a person reads them and files each on the right return."""
+    from returns_desk.notifications.inbound import inbound_file_from_triage
+    from returns_desk.notifications.models import InboundEmail
+
+    errors = {}
+    if request.method == "POST":
+        inbound = get_object_or_404(InboundEmail, pk=request.POST.get("inbound"))
+        try:
+            inbound = inbound_file_from_triage(
+                inbound=inbound, rma_number=request.POST.get("rma", ""), by=Actor.staff(request.user)
+            )
+        except ServiceError as error:
+            errors[inbound.pk] = (str(error), request.POST.get("rma", ""))
+        else:
+            messages.success(request, f"Filed on {inbound.return_request.rma_number}.")
+            return redirect("desk:inbox")
+    triage = InboundEmail.objects.filter(status=InboundEmail.Status.TRIAGE).prefetch_related("attachments")[:100]
+    rows = [(email, *errors.get(email.pk, ("", ""))) for email in triage]
+    return render(request, "desk/inbox.html", {"rows": rows})

@@ -11,3 +11,9 @@ class NotificationsConfig(AppConfig):
         from .services import email_for_transition
 
         transition_recorded.connect(email_for_transition, dispatch_uid="notifications.email_for_transition")
+
+        from anymail.signals import inbound
+
+        from .inbound import on_anymail_inbound
+
+        inbound.connect(on_anymail_inbound, dispatch_uid="notifications.inbound")

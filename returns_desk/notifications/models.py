@@ -46,3 +46,42 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.status})"
+
+
+class InboundEmail(models.Model):
+    """Every email the desk receives, stored once by Message-ID; filed on a return or left for triage."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", "Filed on a return"
+        TRIAGE = "triage", "Needs a person (no return matched)"
+
+    message_id = models.CharField(max_length=255, unique=True)
+    from_email = models.EmailField()
+    subject = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    return_request = models.ForeignKey(
+        "returns.ReturnRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_emails"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    note = models.CharField(max_length=255, blank=True, help_text="Why it was filed where it was, or skipped files.")
+    source = models.CharField(max_length=20, help_text="mailgun, maildir or imap")
+    received_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_email}: {self.subject}"
+
+
+class InboundAttachment(models.Model):
+    inbound = models.ForeignKey(InboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="inbound/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.filename

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_q",
+    "anymail",
     "returns_desk.core",
     "returns_desk.orders",
     "returns_desk.policies",
@@ -199,3 +200,11 @@ PERIODIC_TASKS.update(
         "close-finished": {"func": "returns_desk.returns.tasks.close_finished", "minutes": 60},
     }
 )
+
+# Inbound email: Mailgun's inbound route posts to /webhooks/inbound-email/, signed with this key.
+ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")}
+# `manage.py fetch_mail` reads this mailbox: imaps://user:password@host[:port]/FOLDER
+IMAP_URL = env("IMAP_URL", default="")
+INBOUND_ATTACHMENT_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
+INBOUND_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+INBOUND_ATTACHMENT_MAX_COUNT = 5
