@@ -22,6 +22,7 @@ from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.tasks import run_tasks_inline
 from returns_desk.desk.models import StaffProfile
+from returns_desk.notifications.services import emails_record_delivered
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit, new_store_credit_code
@@ -307,6 +308,7 @@ class PlannedReturn:
     path: list[str]
     times: list[dt.datetime]  # creation, then one per transition
     resolution: str
+    return_id: int | None = None  # set once written
 
 
 def _order_with_returnable_lines(
@@ -386,14 +388,9 @@ def plan_returns(
     return planned
 
 
-def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object]) -> ReturnRequest:
+def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object], owner) -> ReturnRequest:
     """Run one transition through its real service, as the person who would run it."""
-    if rr.assignee_id is None:
-        # The VA who picks the return up first keeps it, as on a real desk.
-        owner = rng.choice([staff["agent"], staff["ana"]])
-        rr = services.return_assign(return_request=rr, by=Actor.staff(owner), assignee=owner)
-    # The staff objects from `staff`, not fresh ones: their group lookups are cached on them.
-    agent = Actor.staff(next(user for user in staff.values() if user.pk == rr.assignee_id))
+    agent = Actor.staff(owner)  # the VA who picked the return up (a `staff` object: its groups are cached)
     manager = Actor.staff(staff["manager"])
     calls: dict[str, Callable[[], ReturnRequest]] = {
         "request_info": lambda: services.return_request_info(
@@ -497,10 +494,38 @@ def seed_disputes(rng: random.Random, *, now: dt.datetime, count: int) -> int:
     return made
 
 
+def _record_claims(claims: list) -> None:
+    """Each worked return was claimed by its VA just before their first action; written in bulk because
+    replaying one assignment transaction per return would double the seeding time."""
+    by_owner: dict[int, list[int]] = {}
+    events = []
+    for plan, owner in claims:
+        rr_id = plan.return_id
+        by_owner.setdefault(owner.pk, []).append(rr_id)
+        events.append(
+            ReturnEvent(
+                return_request_id=rr_id,
+                kind=ReturnEvent.Kind.ASSIGNMENT,
+                actor_kind="staff",
+                actor_user=owner,
+                body=f"Assigned to {owner.get_username()}",
+                created_at=plan.times[1] - dt.timedelta(minutes=1),
+            )
+        )
+    for owner_id, ids in by_owner.items():
+        ReturnRequest.objects.filter(pk__in=ids).update(assignee_id=owner_id)
+    ReturnEvent.objects.bulk_create(events, batch_size=2000)
+
+
 def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object]) -> int:
     made = 0
-    with run_tasks_inline():
+    claims: list[tuple[PlannedReturn, object]] = []
+    with run_tasks_inline(only=["returns_desk.payments.tasks.send_refund"]):
         for plan in planned:
+            # The VA who picks the return up first keeps it, as on a real desk.
+            owner = rng.choice([staff["agent"], staff["ana"]])
+            if plan.path:
+                claims.append((plan, owner))
             with transaction.atomic(), clock.frozen_at(plan.times[0]):
                 rr = services.return_create(
                     order=plan.order,
@@ -513,11 +538,16 @@ def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staf
                         for line, qty, reason in plan.picks
                     ],
                 )
+            plan.return_id = rr.pk
             # Each step commits on its own, so tasks queued on commit (refunds) run before the next step.
             for action, moment in zip(plan.path, plan.times[1:], strict=True):
                 with clock.frozen_at(moment):
-                    rr = _step(rr, action, rng, staff)
+                    rr = _step(rr, action, rng, staff, owner)
+
+            # The return's emails were delivered as they were written; record that in one go.
+            emails_record_delivered(return_request=rr)
             made += 1
+    _record_claims(claims)
     return made
 
 

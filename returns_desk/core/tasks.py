@@ -7,21 +7,24 @@ act on, a change that may still roll back.
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task  # noqa: TID251 - this module is the sanctioned wrapper
 
-_inline: contextvars.ContextVar[bool] = contextvars.ContextVar("run_tasks_inline", default=False)
+# None: enqueue normally. A frozenset: run those tasks inline, skip the others (see run_tasks_inline).
+_inline: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("run_tasks_inline", default=None)
 
 
 def enqueue_on_commit(func_path: str, *args, **kwargs) -> None:
     """Queue `func_path(*args, **kwargs)` for the worker once the current transaction commits."""
 
     def send() -> None:
-        if _inline.get():
-            import_string(func_path)(*args, **kwargs)
+        inline = _inline.get()
+        if inline is not None:
+            if func_path in inline:
+                import_string(func_path)(*args, **kwargs)
         else:
             async_task(func_path, *args, **kwargs)
 
@@ -48,12 +51,14 @@ def enqueue_later(func_path: str, *args, delay_seconds: float) -> None:
 
 
 @contextlib.contextmanager
-def run_tasks_inline() -> Iterator[None]:
-    """Run enqueued tasks in this process, by a plain call, at commit (the demo seeder).
+def run_tasks_inline(*, only: Iterable[str]) -> Iterator[None]:
+    """Replay history (the demo seeder): run the tasks in `only` in this process at commit, skip the rest.
 
-    The same task function runs; only the trip through the broker is skipped.
+    The same task functions run, by a plain call instead of a trip through the broker. Skipped tasks
+    are side effects that belong to the past being replayed (emails, documents): the caller records
+    them its own way, or they happen lazily later.
     """
-    token = _inline.set(True)
+    token = _inline.set(frozenset(only))
     try:
         yield
     finally:

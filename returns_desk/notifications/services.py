@@ -5,7 +5,7 @@ import uuid
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from returns_desk.core import clock
@@ -47,37 +47,43 @@ def email_queue(
     extra: dict | None = None,
     attach: tuple[str, ...] = (),
 ) -> OutboundEmail:
-    """Write one email to the outbox (once per event key) and send it when the transaction commits."""
+    """Write one email to the outbox (once per event key) and send it when the transaction commits.
+
+    Runs inside the caller's transaction, so it only renders and inserts; threading headers are
+    worked out when the email is first sent (see `email_claim`).
+    """
     rr = return_request
-    existing = OutboundEmail.objects.filter(event_key=event_key).first()
-    if existing:
-        return existing
     context = {"rr": rr, "shop_name": settings.SHOP_NAME, "status_url": status_url(rr), **(extra or {})}
     subject = " ".join(render_to_string(f"email/{kind}/subject.txt", context).split())
+    candidate = OutboundEmail(
+        return_request=rr,
+        event_key=event_key,
+        kind=kind,
+        to_email=rr.email,
+        subject=f"{subject} [{rr.rma_number}]",
+        text_body=render_to_string(f"email/{kind}/body.txt", context),
+        html_body=render_to_string(f"email/{kind}/body.html", context),
+        attach_documents=list(attach),
+        message_id=_message_id(rr, kind),
+        created_at=clock.now(),
+    )
+    # ON CONFLICT DO NOTHING: a twin with the same event key (a repeat, a concurrent run) keeps its row.
+    OutboundEmail.objects.bulk_create([candidate], ignore_conflicts=True)
+    email = OutboundEmail.objects.get(event_key=event_key)
+    if email.message_id == candidate.message_id:
+        enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
+    return email
+
+
+def _thread_headers(email: OutboundEmail) -> tuple[str, str]:
+    """In-Reply-To and References: the return's earlier emails, so a mail client shows one thread."""
     earlier = list(
-        OutboundEmail.objects.filter(return_request=rr)
+        OutboundEmail.objects.filter(return_request_id=email.return_request_id, created_at__lte=email.created_at)
+        .exclude(pk=email.pk)
         .order_by("created_at", "id")
         .values_list("message_id", flat=True)
     )
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                return_request=rr,
-                event_key=event_key,
-                kind=kind,
-                to_email=rr.email,
-                subject=f"{subject} [{rr.rma_number}]",
-                text_body=render_to_string(f"email/{kind}/body.txt", context),
-                html_body=render_to_string(f"email/{kind}/body.html", context),
-                attach_documents=list(attach),
-                message_id=_message_id(rr, kind),
-                in_reply_to=earlier[-1] if earlier else "",
-                references=" ".join(earlier[-10:]),
-            )
-    except IntegrityError:
-        return OutboundEmail.objects.get(event_key=event_key)  # queued by a concurrent twin
-    enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
-    return email
+    return (earlier[-1] if earlier else ""), " ".join(earlier[-10:])
 
 
 def email_for_transition(
@@ -120,7 +126,10 @@ def email_claim(*, email_id: int) -> OutboundEmail | None:
         email.status = OutboundEmail.Status.SENDING
         email.attempts += 1
         email.sending_until = now + dt.timedelta(minutes=settings.EMAIL_SEND_LEASE_MINUTES)
-        email.save(update_fields=["status", "attempts", "sending_until"])
+        if email.return_request_id and email.attempts == 1:
+            # Fixed at the first attempt, like the Message-ID, so a resend is the same message.
+            email.in_reply_to, email.references = _thread_headers(email)
+        email.save(update_fields=["status", "attempts", "sending_until", "in_reply_to", "references"])
     return email
 
 
@@ -191,3 +200,24 @@ def email_managers_sla_breaches(*, returns: list[ReturnRequest]) -> list[Outboun
         enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
         emails.append(email)
     return emails
+
+
+def emails_record_delivered(*, return_request: ReturnRequest, after: dt.timedelta = dt.timedelta(seconds=5)) -> int:
+    """Replaying history (the demo seeder): a return's queued emails were delivered shortly after
+    they were written. Marks them sent then and adds their timeline entries, in bulk, sending nothing."""
+    queued = list(OutboundEmail.objects.filter(return_request=return_request, status=OutboundEmail.Status.QUEUED))
+    for email in queued:
+        email.status, email.sent_at = OutboundEmail.Status.SENT, email.created_at + after
+    OutboundEmail.objects.bulk_update(queued, ["status", "sent_at"])
+    ReturnEvent.objects.bulk_create(
+        ReturnEvent(
+            return_request=return_request,
+            kind=ReturnEvent.Kind.EMAIL,
+            actor_kind=Actor.SYSTEM,
+            body=f"Email sent to {e.to_email}: {e.subject}",
+            data={"outbound_email_id": e.pk},
+            created_at=e.sent_at,
+        )
+        for e in queued
+    )
+    return len(queued)
