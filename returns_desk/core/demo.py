@@ -170,9 +170,11 @@ CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS"]
 
 
 def ensure_reference_data() -> None:
-    """Groups, the default policy and reason codes (the fixtures), loaded once."""
-    if not ReasonCode.objects.exists() or not Group.objects.filter(name="Managers").exists():
+    """The default policy and reason codes once; the groups every time, so new permissions reach them."""
+    if not ReasonCode.objects.exists():
         call_command("loaddata", *FIXTURES, verbosity=0)
+    else:
+        call_command("loaddata", FIXTURES[0], verbosity=0)
 
 
 def ensure_demo_users() -> dict[str, object]:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from tests.factories import return_in_state
 
-OUR_APPS = ["orders", "policies", "returns", "payments", "desk"]
+OUR_APPS = ["orders", "policies", "returns", "payments", "desk", "documents", "notifications"]
 
 
 def test_every_model_is_registered():
@@ -60,3 +60,17 @@ def test_timeline_cannot_be_edited_in_admin(client, manager):
     event = rr.events.get()
     assert client.get(f"/admin/returns/returnevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/returns/returnevent/add/").status_code == 403
+
+
+def test_manager_reads_the_outbox_and_documents_in_admin(client, manager, django_capture_on_commit_callbacks):
+    from returns_desk.core.actors import Actor
+    from returns_desk.returns import services
+
+    rr = return_in_state("requested")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_approve(return_request=rr, by=Actor.staff(manager))
+    client.force_login(manager)
+    outbox = client.get("/admin/notifications/outboundemail/").content.decode()
+    assert "Your return is approved" in outbox and rr.email in outbox
+    assert rr.rma_number in client.get("/admin/documents/document/").content.decode()
+    assert client.get("/admin/notifications/inboundemail/").status_code == 200
