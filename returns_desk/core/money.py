@@ -1,7 +1,5 @@
 """Money is an integer number of minor units (cents) and an ISO 4217 currency code; never a float."""
 
-from dataclasses import dataclass
-
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 CURRENCY_CHOICES = [(code, code) for code in CURRENCY_SYMBOLS]
 
@@ -20,15 +18,6 @@ def percent_of(amount_minor: int, percent: int | float) -> int:
     # percent is stored with two decimals at most, so scale to basis points to stay exact.
     basis_points = round(percent * 100)
     return (amount_minor * basis_points + 5000) // 10000
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __str__(self) -> str:
-        return format_money(self.amount, self.currency)
 
 
 def parse_money(text: str) -> int:

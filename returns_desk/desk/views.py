@@ -11,6 +11,7 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import available_kinds
+from returns_desk.documents.views import document_response
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
@@ -47,9 +48,7 @@ def ticket(request, pk: int):
 
 @desk_staff
 def ticket_document(request, pk: int, kind: str):
-    from returns_desk.portal.views import pdf_response
-
-    return pdf_response(get_object_or_404(ReturnRequest, pk=pk), kind)
+    return document_response(get_object_or_404(ReturnRequest, pk=pk), kind)
 
 
 @managers_only

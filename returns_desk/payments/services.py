@@ -96,11 +96,10 @@ def _lock_refund(refund_id: int) -> Refund:
 
     `of=("self",)` keeps PostgreSQL from locking the joined rows as well, in an order of its choosing.
     """
-    from returns_desk.returns.models import ReturnRequest
+    from returns_desk.returns.services import lock_order_then_return
 
     ids = Refund.objects.values("order_id", "return_request_id").get(pk=refund_id)
-    Order.objects.select_for_update().filter(pk=ids["order_id"]).values_list("pk", flat=True).get()
-    ReturnRequest.objects.select_for_update().filter(pk=ids["return_request_id"]).values_list("pk", flat=True).get()
+    lock_order_then_return(order_id=ids["order_id"], return_id=ids["return_request_id"])
     return Refund.objects.select_for_update(of=("self",)).select_related("order", "return_request").get(pk=refund_id)
 
 

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .models import ReasonCode, ReturnPolicy
+from .models import ReturnPolicy
 
 
 def active_policy() -> ReturnPolicy:
@@ -10,7 +10,3 @@ def active_policy() -> ReturnPolicy:
     if policy is None:
         raise ImproperlyConfigured("No active return policy. Load fixtures/policy.json or create one in admin.")
     return policy
-
-
-def active_reason_codes():
-    return ReasonCode.objects.filter(is_active=True)

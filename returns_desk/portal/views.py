@@ -1,12 +1,11 @@
 """The customer's pages. A return's unguessable link (its customer token) opens that return only."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 
-from returns_desk.core.errors import ServiceError
 from returns_desk.documents.models import Document
-from returns_desk.documents.rendering import file_name
-from returns_desk.documents.services import available_kinds, document_current
+from returns_desk.documents.services import available_kinds
+from returns_desk.documents.views import document_response
 from returns_desk.returns.models import ReturnRequest
 
 from .copy import STATUS_WORDS
@@ -41,19 +40,4 @@ def status(request, token: str):
 
 def document(request, token: str, kind: str):
     rr = _return_by_token(token)
-    return pdf_response(rr, kind)
-
-
-def pdf_response(rr: ReturnRequest, kind: str) -> FileResponse:
-    if kind not in Document.Kind.values:
-        raise Http404("No such document.")
-    try:
-        doc = document_current(return_id=rr.pk, kind=kind)
-    except ServiceError as error:
-        raise Http404(str(error)) from error
-    response = FileResponse(
-        doc.file.open("rb"), content_type="application/pdf", as_attachment=False, filename=file_name(rr, kind)
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return document_response(rr, kind)

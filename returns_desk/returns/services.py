@@ -79,10 +79,17 @@ def _forbidden(rr: ReturnRequest, action: str, permission, actor: Actor) -> Acti
     return ActionForbidden(f"You are not allowed to {ACTIONS[action].label.lower()} on this return.")
 
 
+def lock_order_then_return(*, order_id: int, return_id: int) -> None:
+    """The one lock order for money: the order's row, then the return's. Every service that moves money
+    (and anything that later locks a refund) takes them this way, so no two ever deadlock."""
+    Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True).get()
+    ReturnRequest.objects.select_for_update().filter(pk=return_id).values_list("pk", flat=True).get()
+
+
 def _lock(return_request: ReturnRequest, *, lock_order: bool) -> ReturnRequest:
     if lock_order:
-        # Fixed lock order (order, then return) so money services never deadlock one another.
-        Order.objects.select_for_update().filter(pk=return_request.order_id).values_list("pk", flat=True).get()
+        lock_order_then_return(order_id=return_request.order_id, return_id=return_request.pk)
+    # `of=("self",)`: PostgreSQL would otherwise also lock the joined order, in an order of its choosing.
     locked = ReturnRequest.objects.select_for_update(of=("self",))
     if lock_order:
         locked = locked.select_related("order")  # money services read the order; others need not join it
@@ -623,25 +630,3 @@ def return_ship_exchange(
 
 def return_close(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
     return run_transition(return_request=return_request, action="close", by=by)
-
-
-def return_assign(*, return_request: ReturnRequest, by: Actor, assignee) -> ReturnRequest:
-    """Give the ticket to someone on the desk (or to nobody)."""
-    if not can.staff(return_request, by):
-        raise ActionForbidden("Only desk staff can assign returns.")
-    if assignee is not None and not can.is_agent(assignee):
-        raise ServiceError(f"{assignee} is not on the desk.")
-    with transaction.atomic():
-        rr = _lock(return_request, lock_order=False)
-        rr.assignee = assignee
-        rr.updated_at = clock.now()
-        rr.save(update_fields=["assignee", "updated_at"])
-        ReturnEvent.objects.create(
-            return_request=rr,
-            kind=ReturnEvent.Kind.ASSIGNMENT,
-            actor_kind=by.kind,
-            actor_user=by.user,
-            body=f"Assigned to {assignee.get_username()}" if assignee else "Unassigned",
-            created_at=rr.updated_at,
-        )
-    return rr
