@@ -26,7 +26,7 @@ demo: $(STAMP)
 	@echo ""
 	@echo "  Returns Desk is starting at http://127.0.0.1:8000"
 	@echo "    desk:   http://127.0.0.1:8000/desk/     admin: http://127.0.0.1:8000/admin/"
-	@echo "    health: http://127.0.0.1:8000/healthz/"
+	@echo "    customer portal: http://127.0.0.1:8000/returns/   health: http://127.0.0.1:8000/healthz/"
 	@echo "  Demo logins:  manager / manager  (Managers, superuser)"
 	@echo "                agent   / agent    (Agents)"
 	@echo "  Ctrl-C stops the web server and the worker."

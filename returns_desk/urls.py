@@ -15,3 +15,6 @@ urlpatterns = [
     path("webhooks/", include("returns_desk.payments.urls")),
     path("healthz/", healthz, name="healthz"),
 ]
+
+handler404 = "returns_desk.core.views.page_not_found"
+handler500 = "returns_desk.core.views.server_error"

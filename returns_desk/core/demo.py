@@ -226,7 +226,8 @@ def build_shop(rng: random.Random, *, orders: int, now: dt.datetime) -> ShopPlan
             sizes = SIZES if category in ("tops", "bottoms", "outerwear") else [""]
             for size in sizes:
                 words = title.upper().split()
-                sku = f"{category[:3].upper()}-{words[0][:4]}{words[-1][:3]}-{size or 'OS'}"
+                style = f"{category[:3].upper()}-{words[0][:4]}{words[-1][:3]}"
+                sku = f"{style}-{size or 'OS'}"
                 if sku in existing_products:
                     plan.products.append(existing_products[sku])
                     continue
@@ -237,6 +238,8 @@ def build_shop(rng: random.Random, *, orders: int, now: dt.datetime) -> ShopPlan
                     price=price,
                     currency="USD",
                     stock=rng.randint(0, 40),
+                    style=style if size else "",  # sized items can be exchanged for another size
+                    variant=f"Size {size}" if size else "",
                 )
                 new_products.append(product)
     Product.objects.bulk_create(new_products, batch_size=500)
@@ -755,3 +758,14 @@ def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> d
     made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
     disputes = seed_disputes(rng, now=now, count=max(2, min(12, returns // 100)))
     return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes}
+
+
+def portal_example_order() -> Order | None:
+    """A delivered order, still in its return window, with no return yet: something a visitor can return."""
+    recent = clock.now() - dt.timedelta(days=20)
+    return (
+        Order.objects.filter(delivered_at__gte=recent, returns__isnull=True, lines__final_sale=False)
+        .exclude(lines__category__in=["underwear", "gift-cards"])
+        .order_by("number")
+        .first()
+    )

@@ -1,7 +1,10 @@
 """Cross-cutting endpoints."""
 
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseForbidden, HttpResponseNotFound, HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django_q.brokers import get_broker
 from django_q.conf import Conf
@@ -40,3 +43,28 @@ def healthz(request):
     status = 200 if all(error is None for error in checks.values()) else 503
     body["status"] = "ok" if status == 200 else "failing"
     return JsonResponse(body, status=status)
+
+
+# --- error pages: the customer's in the shop's style, everything else in the desk's ---------------
+
+
+def _for_customer(request) -> bool:
+    return request.path.startswith("/returns/")
+
+
+def page_not_found(request, exception):
+    template = "customer/404.html" if _for_customer(request) else "404.html"
+    return HttpResponseNotFound(loader.render_to_string(template, {"shop_name": settings.SHOP_NAME}, request))
+
+
+def server_error(request):
+    # No request context: the database (and so sessions and context processors) may be what failed.
+    template = "customer/500.html" if _for_customer(request) else "500.html"
+    return HttpResponseServerError(loader.render_to_string(template, {"shop_name": settings.SHOP_NAME}))
+
+
+def csrf_failure(request, reason=""):
+    if _for_customer(request):
+        body = loader.render_to_string("customer/403_csrf.html", {"shop_name": settings.SHOP_NAME}, request)
+        return HttpResponseForbidden(body)
+    return django_csrf_failure(request, reason=reason)

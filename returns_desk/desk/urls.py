@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("returns/<int:pk>/", views.ticket, name="ticket"),
     path("returns/<int:pk>/documents/<str:kind>.pdf", views.ticket_document, name="ticket-document"),
+    path("photos/<int:pk>.jpg", views.photo, name="photo"),
     path("disputes/", views.disputes, name="disputes"),
     path("disputes/<int:pk>/", views.dispute, name="dispute"),
     path("store-credit/", views.store_credit, name="store-credit"),

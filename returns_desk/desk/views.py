@@ -16,8 +16,9 @@ from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
 from returns_desk.returns.actions import ACTIONS
-from returns_desk.returns.models import ReturnRequest
+from returns_desk.returns.models import ReturnPhoto, ReturnRequest
 from returns_desk.returns.selectors import available_actions, return_for_ticket, returns_for_list
+from returns_desk.returns.views import photo_response
 
 from .access import desk_staff, managers_only
 from .forms import DisputeEvidenceForm, RedeemStoreCreditForm
@@ -49,6 +50,11 @@ def ticket(request, pk: int):
 @desk_staff
 def ticket_document(request, pk: int, kind: str):
     return document_response(get_object_or_404(ReturnRequest, pk=pk), kind)
+
+
+@desk_staff
+def photo(request, pk: int):
+    return photo_response(get_object_or_404(ReturnPhoto, pk=pk))
 
 
 @managers_only

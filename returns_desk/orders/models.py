@@ -15,6 +15,13 @@ class Product(models.Model):
     price = models.PositiveIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     stock = models.PositiveIntegerField(default=0)
+    style = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Products sharing a style are sizes or colours of one another; a customer may exchange between them.",
+    )
+    variant = models.CharField(max_length=64, blank=True, help_text='What sets it apart in its style, e.g. "Size M".')
 
     class Meta:
         ordering = ["sku"]

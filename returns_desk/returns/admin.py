@@ -9,7 +9,7 @@ from returns_desk.core.errors import ServiceError
 
 from . import services
 from .actions import ACTIONS
-from .models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest
+from .models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, SurveyResponse
 
 
 class ReturnItemInline(admin.TabularInline):
@@ -144,3 +144,13 @@ class ReturnPhotoAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdmin):
+    """What customers said about the service; written only by the customer's status page."""
+
+    list_display = ["return_request", "score", "created_at"]
+    list_filter = ["score"]
+    search_fields = ["return_request__rma_number", "comment"]
+    list_select_related = ["return_request"]

@@ -297,6 +297,14 @@ class ReturnItem(models.Model):
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     inspection_note = models.TextField(blank=True)
     refundable_amount = models.PositiveIntegerField(default=0, help_text="Minor units, settled at inspection.")
+    exchange_product = models.ForeignKey(
+        "orders.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The size or colour the customer asked for in exchange.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -307,12 +315,33 @@ class ReturnItem(models.Model):
 
 
 class ReturnPhoto(models.Model):
+    """A customer's photo, re-encoded on upload; kept in private storage and served only through a view that
+    checks who asks (the return's link, or desk staff)."""
+
     item = models.ForeignKey(ReturnItem, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(upload_to="return-photos/%Y/%m/")
     uploaded_at = models.DateTimeField(default=clock.now)
 
+    class Meta:
+        ordering = ["id"]
+
     def __str__(self) -> str:
         return self.image.name
+
+
+class SurveyResponse(models.Model):
+    """The customer's 1–5 rating of how the return was handled; one per return."""
+
+    return_request = models.OneToOneField(ReturnRequest, on_delete=models.CASCADE, related_name="survey")
+    score = models.PositiveSmallIntegerField(choices=[(n, str(n)) for n in range(1, 6)])
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.return_request_id}: {self.score}/5"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

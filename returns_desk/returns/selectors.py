@@ -15,7 +15,10 @@ def return_for_ticket(pk: int) -> ReturnRequest:
         ReturnRequest.objects.select_related("order", "assignee", "exchange_order")
         .prefetch_related(
             Prefetch(
-                "items", queryset=ReturnItem.objects.select_related("order_line", "reason").prefetch_related("photos")
+                "items",
+                queryset=ReturnItem.objects.select_related("order_line", "reason", "exchange_product").prefetch_related(
+                    "photos"
+                ),
             ),
             Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user").order_by("created_at", "id")),
             "refunds",

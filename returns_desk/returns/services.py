@@ -27,7 +27,7 @@ from returns_desk.policies.selectors import active_policy
 
 from . import permissions as can
 from .actions import ACTIONS
-from .models import Resolution, ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus
+from .models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnStatus, SurveyResponse
 from .signals import return_transitioned, transition_recorded
 
 CONDITION_REFUSALS = {
@@ -188,6 +188,16 @@ class RequestedItem:
     quantity: int
     reason_code: str
     description: str = ""
+    photos: tuple[str, ...] = ()  # storage names from `photos.stage_uploads`
+    exchange_product_id: int | None = None  # the size or colour wanted, for an exchange
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """What a request would become: the same figures on the customer's review page and in the record."""
+
+    quote: engine.Quote
+    returnless: bool
 
 
 def line_facts(line: OrderLine, *, already_returned: int = 0) -> engine.LineFacts:
@@ -225,6 +235,77 @@ def order_facts(order: Order) -> engine.OrderFacts:
     )
 
 
+def exchange_options(lines: Sequence[OrderLine]) -> dict[int, list[Product]]:
+    """For each line, the in-stock sizes and colours of the same style (the same SKU included)."""
+    styles = {line.product.style for line in lines if line.product_id and line.product.style}
+    in_stock = Product.objects.filter(style__in=styles, stock__gt=0).order_by("sku") if styles else []
+    by_style: dict[str, list[Product]] = {}
+    for product in in_stock:
+        by_style.setdefault(product.style, []).append(product)
+    return {
+        line.pk: by_style.get(line.product.style, []) if line.product_id and line.product.style else []
+        for line in lines
+    }
+
+
+def plan_request(
+    *,
+    order: Order,
+    items: Sequence[RequestedItem],
+    resolution: str,
+    reasons: dict[str, ReasonCode],
+    facts: dict[int, engine.LineFacts] | None = None,
+    ofacts: engine.OrderFacts | None = None,
+) -> RequestPlan:
+    """Check a request against the policy and price it; raises `ServiceError` with words for the customer."""
+    if not items:
+        raise ServiceError("Choose at least one item to return.")
+    if resolution not in Resolution.values:
+        raise ServiceError("Choose refund, store credit or exchange.")
+    if len({i.order_line_id for i in items}) != len(items):
+        raise ServiceError("Each item can appear only once in a return.")
+    terms = active_policy().terms()
+    facts = facts if facts is not None else line_facts_for_order(order)
+    ofacts = ofacts if ofacts is not None else order_facts(order)
+    today = clock.today()
+    quote_items = []
+    for item in items:
+        line = facts.get(item.order_line_id)
+        if line is None:
+            raise ServiceError("That item is not part of this order.")
+        reason = reasons.get(item.reason_code)
+        if reason is None:
+            raise ServiceError(f"Choose a reason for returning {line.title}.")
+        verdict = engine.evaluate_line(line, ofacts, terms, today)
+        if not verdict.eligible:
+            raise ServiceError(f"{line.title}: {' '.join(verdict.reasons)}")
+        if not 1 <= item.quantity <= verdict.returnable_quantity:
+            raise ServiceError(f"{line.title}: you can return between 1 and {verdict.returnable_quantity}.")
+        quote_items.append(engine.QuoteItem(line, item.quantity, reason.customer_pays, reason.label))
+    quote = engine.quote_return(quote_items, ofacts, terms, resolution=resolution)
+    if resolution == Resolution.REFUND:
+        kept = engine.quote_return(quote_items, ofacts, terms, resolution=resolution, returnless=True)
+        if engine.returnless_allowed(kept, terms):
+            return RequestPlan(quote=kept, returnless=True)
+    return RequestPlan(quote=quote, returnless=False)
+
+
+def _check_exchange_choices(order: Order, items: Sequence[RequestedItem]) -> None:
+    """Each wanted product must be a size or colour of the returned line's style and in stock now. (With no
+    choice made, as when the desk opens a return, the VA picks the replacement when shipping it.)"""
+    items = [i for i in items if i.exchange_product_id is not None]
+    lines = {line.pk: line for line in order.lines.select_related("product")}
+    options = exchange_options([lines[i.order_line_id] for i in items])
+    for item in items:
+        offered = {p.pk: p for p in options[item.order_line_id]}
+        wanted = offered.get(item.exchange_product_id)
+        if wanted is None:
+            title = lines[item.order_line_id].title
+            raise ServiceError(f"The size or colour chosen for {title} is not available any more; choose again.")
+        if wanted.stock < item.quantity:
+            raise ServiceError(f"Only {wanted.stock} of {wanted.title} in stock; choose another or fewer.")
+
+
 def return_create(
     *,
     order: Order,
@@ -234,33 +315,18 @@ def return_create(
     note: str = "",
 ) -> ReturnRequest:
     """Open a return for some lines of an order, after checking each against the policy."""
-    if not items:
-        raise ServiceError("Choose at least one item to return.")
-    if resolution not in Resolution.values:
-        raise ServiceError("Choose refund, store credit or exchange.")
+    from .photos import is_staged_name
+
     policy = active_policy()
-    terms = policy.terms()
     reasons = {r.code: r for r in ReasonCode.objects.filter(code__in={i.reason_code for i in items}, is_active=True)}
+    if any(not is_staged_name(name) for i in items for name in i.photos):
+        raise ServiceError("A photo could not be found; please add it again.")
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
-        facts = line_facts_for_order(order)
-        ofacts = order_facts(order)
-        today = clock.today()
-        quote_items = []
-        for item in items:
-            line = facts.get(item.order_line_id)
-            if line is None:
-                raise ServiceError("That item is not part of this order.")
-            reason = reasons.get(item.reason_code)
-            if reason is None:
-                raise ServiceError(f"Choose a reason for returning {line.title}.")
-            verdict = engine.evaluate_line(line, ofacts, terms, today)
-            if not verdict.eligible:
-                raise ServiceError(f"{line.title}: {' '.join(verdict.reasons)}")
-            if not 1 <= item.quantity <= verdict.returnable_quantity:
-                raise ServiceError(f"{line.title}: you can return between 1 and {verdict.returnable_quantity}.")
-            quote_items.append(engine.QuoteItem(line, item.quantity, reason.customer_pays, reason.label))
-        quote = engine.quote_return(quote_items, ofacts, terms, resolution=resolution)
+        plan = plan_request(order=order, items=items, resolution=resolution, reasons=reasons)
+        if resolution == Resolution.EXCHANGE:
+            _check_exchange_choices(order, items)
+        quote = plan.quote
         now = clock.now()
         rr = ReturnRequest.objects.create(
             rma_number=f"new-{secrets.token_hex(6)}",  # unique placeholder until the pk gives the real number
@@ -268,6 +334,7 @@ def return_create(
             email=order.email,
             customer_name=order.customer_name,
             resolution=resolution,
+            returnless=plan.returnless,
             currency=order.currency,
             quoted_amount=quote.total,
             created_at=now,
@@ -276,16 +343,25 @@ def return_create(
         )
         rr.rma_number = rma_for(rr.pk)
         ReturnRequest.objects.filter(pk=rr.pk).update(rma_number=rr.rma_number)
-        ReturnItem.objects.bulk_create(
+        created = ReturnItem.objects.bulk_create(
             ReturnItem(
                 return_request=rr,
                 order_line_id=i.order_line_id,
                 quantity=i.quantity,
                 reason=reasons[i.reason_code],
                 condition_description=i.description.strip(),
+                exchange_product_id=i.exchange_product_id if resolution == Resolution.EXCHANGE else None,
             )
             for i in items
         )
+        if any(i.photos for i in items):
+            if created[0].pk is None:  # backends that do not return ids from a bulk insert
+                created = list(rr.items.order_by("id"))
+            ReturnPhoto.objects.bulk_create(
+                ReturnPhoto(item=item, image=name, uploaded_at=now)
+                for item, wanted in zip(created, items, strict=True)
+                for name in wanted.photos
+            )
         opened = ReturnEvent.objects.create(
             return_request=rr,
             kind=ReturnEvent.Kind.TRANSITION,
@@ -296,7 +372,7 @@ def return_create(
             body=note.strip(),
             visible_to_customer=True,
             created_at=now,
-            data={"quote_total": quote.total, "resolution": resolution},
+            data={"quote_total": quote.total, "resolution": resolution, "returnless": plan.returnless},
         )
         transition_recorded.send(sender=ReturnRequest, return_request=rr, transition="", event=opened)
         payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": opened.pk}
@@ -355,6 +431,64 @@ def return_add_note(*, return_request: ReturnRequest, by: Actor, body: str) -> R
     return return_record_event(
         return_request=return_request, kind=ReturnEvent.Kind.NOTE, by=by, body=_required(body, "the note")
     )
+
+
+def return_customer_reply(*, return_request: ReturnRequest, body: str) -> ReturnRequest:
+    """The customer writes to the desk. An answer to the desk's question moves the return back to the desk."""
+    body = _required(body, "a message")
+    if return_request.status == ReturnStatus.NEEDS_INFO:
+        try:
+            return return_info_received(return_request=return_request, by=Actor.customer(), message=body)
+        except AlreadyActedError:
+            pass  # a VA moved it on meanwhile; the message still reaches the desk
+    return_add_message(return_request=return_request, by=Actor.customer(), body=body)
+    return return_request
+
+
+def return_add_photos(*, return_request: ReturnRequest, item_id: int, uploads: Sequence, by: Actor) -> list:
+    """Attach more photos to one item of the return: all of them or, if any is refused, none."""
+    from .photos import stage_uploads
+
+    if not return_request.is_open:
+        raise ServiceError("This return is finished, so photos can no longer be added.")
+    item = return_request.items.filter(pk=item_id).first()
+    if item is None:
+        raise ServiceError("Choose one of the items in this return.")
+    if not uploads:
+        raise ServiceError("Choose at least one photo.")
+    names = stage_uploads(uploads, already=item.photos.count())
+    now = clock.now()
+    with transaction.atomic():
+        photos = ReturnPhoto.objects.bulk_create(ReturnPhoto(item=item, image=name, uploaded_at=now) for name in names)
+        return_record_event(
+            return_request=return_request,
+            kind=ReturnEvent.Kind.MESSAGE,
+            by=by,
+            body=f"Added {len(names)} photo{'s' if len(names) != 1 else ''} of {item.order_line.title}.",
+            visible_to_customer=True,
+            data={"photos": names, "item_id": item.pk},
+        )
+    return photos
+
+
+SURVEY_OPEN_STATUSES = frozenset({ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
+
+
+def return_record_survey(*, return_request: ReturnRequest, score: int, comment: str = "") -> SurveyResponse:
+    """The customer's rating, once the return is resolved, and only once."""
+    from django.db import IntegrityError
+
+    if return_request.status not in SURVEY_OPEN_STATUSES:
+        raise ServiceError("You can rate the service once your return is complete.")
+    if not 1 <= score <= 5:
+        raise ServiceError("Choose a rating from 1 to 5.")
+    try:
+        with transaction.atomic():
+            return SurveyResponse.objects.create(
+                return_request=return_request, score=score, comment=comment.strip(), created_at=clock.now()
+            )
+    except IntegrityError as error:
+        raise AlreadyActedError("You have already rated this return. Thank you!") from error
 
 
 def return_raise_priority(*, return_request: ReturnRequest, priority: int) -> None:
@@ -600,13 +734,18 @@ def return_ship_exchange(
     chosen = replacement_skus or {}
 
     def apply(rr: ReturnRequest) -> dict:
-        items = [i for i in rr.items.select_related("order_line") if i.outcome == ReturnItem.Outcome.ACCEPTED]
+        accepted = rr.items.select_related("order_line", "exchange_product")
+        items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
         if not items:
             raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
         unknown = set(chosen) - {i.pk for i in items}
         if unknown:
             raise ServiceError("Replacements can only be chosen for this return's accepted items.")
-        wanted = [(chosen.get(i.pk) or i.order_line.sku, i.quantity) for i in items]
+        # The VA's choice first, then the customer's, then the same SKU again.
+        wanted = [
+            (chosen.get(i.pk) or (i.exchange_product.sku if i.exchange_product else i.order_line.sku), i.quantity)
+            for i in items
+        ]
         replacement = order_create_replacement(
             original=rr.order,
             items=wanted,

@@ -81,3 +81,36 @@ def escalate_sla_breaches() -> str:
     if breached:
         email_managers_sla_breaches(returns=breached)
     return f"escalated {len(breached)}"
+
+
+def _staged_files(storage, folder: str):
+    dirs, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}{name}"
+    for sub in dirs:
+        yield from _staged_files(storage, f"{folder}{sub}/")
+
+
+def purge_staged_photos() -> str:
+    """Delete photos uploaded while starting a return that was never confirmed (they belong to no return)."""
+    from django.core.files.storage import default_storage
+
+    from .models import ReturnPhoto
+    from .photos import STAGED_PREFIX
+
+    cutoff = clock.now() - dt.timedelta(hours=settings.STAGED_PHOTO_MAX_AGE_HOURS)
+    try:
+        candidates = [
+            name
+            for name in _staged_files(default_storage, STAGED_PREFIX)
+            if default_storage.get_modified_time(name) < cutoff
+        ]
+    except FileNotFoundError:
+        return "No staged photos."
+    kept = set(ReturnPhoto.objects.filter(image__in=candidates).values_list("image", flat=True))
+    removed = 0
+    for name in candidates:
+        if name not in kept:
+            default_storage.delete(name)
+            removed += 1
+    return f"Removed {removed} abandoned photo(s)."

@@ -190,6 +190,13 @@ EXPIRE_APPROVED_AFTER_DAYS = env.int("EXPIRE_APPROVED_AFTER_DAYS", default=14)
 FOLLOWUP_AFTER_DAYS = env.int("FOLLOWUP_AFTER_DAYS", default=3)
 SURVEY_AFTER_DAYS = env.int("SURVEY_AFTER_DAYS", default=5)
 CLOSE_AFTER_DAYS = env.int("CLOSE_AFTER_DAYS", default=14)
+
+# Customer portal: order lookups allowed per email address and per order number in a window.
+CSRF_FAILURE_VIEW = "returns_desk.core.views.csrf_failure"
+PORTAL_LOOKUP_LIMIT = env.int("PORTAL_LOOKUP_LIMIT", default=10)
+PORTAL_LOOKUP_WINDOW_SECONDS = env.int("PORTAL_LOOKUP_WINDOW_SECONDS", default=15 * 60)
+# Photos staged during a return request that was never confirmed are deleted after this long.
+STAGED_PHOTO_MAX_AGE_HOURS = env.int("STAGED_PHOTO_MAX_AGE_HOURS", default=24)
 PERIODIC_TASKS.update(
     {
         "ship-reminders": {"func": "returns_desk.notifications.tasks.send_ship_reminders", "minutes": 60},
@@ -198,6 +205,7 @@ PERIODIC_TASKS.update(
         "resolved-followups": {"func": "returns_desk.notifications.tasks.send_followups", "minutes": 60},
         "survey-invitations": {"func": "returns_desk.notifications.tasks.send_survey_invitations", "minutes": 60},
         "close-finished": {"func": "returns_desk.returns.tasks.close_finished", "minutes": 60},
+        "purge-staged-photos": {"func": "returns_desk.returns.tasks.purge_staged_photos", "minutes": 6 * 60},
     }
 )
 

@@ -23,6 +23,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing to do.")
             demo.ensure_reference_data()
             demo.ensure_demo_users()
+            self._print_portal_example()
             return
         if orders < 1 or returns < 0:
             self.stderr.write("--orders must be at least 1 and --returns at least 0.")
@@ -42,3 +43,9 @@ class Command(BaseCommand):
                 + (f" (Asked for {returns}: the shop had nothing more to return.)" if made["returns"] < returns else "")
             )
         )
+        self._print_portal_example()
+
+    def _print_portal_example(self):
+        example = demo.portal_example_order()
+        if example:
+            self.stdout.write(f"Try the customer portal at /returns/ with order {example.number} and {example.email}")
