@@ -5,6 +5,7 @@ figures: those are worked out again from the database on every step, so a stale 
 stale price.
 """
 
+import secrets
 from dataclasses import asdict, dataclass, field
 
 from returns_desk.returns.services import RequestedItem
@@ -26,6 +27,7 @@ class Draft:
     lines: dict[str, DraftLine] = field(default_factory=dict)  # order line id (as text: JSON keys) -> choice
     resolution: str = ""
     exchange: dict[str, int] = field(default_factory=dict)  # order line id -> wanted product id
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # one draft opens at most one return
 
     @property
     def chosen(self) -> dict[int, DraftLine]:
@@ -56,6 +58,7 @@ def load(request) -> Draft | None:
             lines=lines,
             resolution=raw.get("resolution", ""),
             exchange={k: int(v) for k, v in raw.get("exchange", {}).items()},
+            key=raw["key"],
         )
     except (KeyError, TypeError, ValueError):
         clear(request)

@@ -220,7 +220,11 @@ def review(request):
     if request.method == "POST":
         try:
             rr = services.return_create(
-                order=order, items=draft.requested_items(), resolution=draft.resolution, by=Actor.customer()
+                order=order,
+                items=draft.requested_items(),
+                resolution=draft.resolution,
+                by=Actor.customer(),
+                submission_key=draft.key,
             )
         except ServiceError as error:
             messages.error(request, str(error))

@@ -70,6 +70,14 @@ class ReturnRequest(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_returns"
     )
     customer_token = models.CharField(max_length=64, unique=True, default=new_customer_token, editable=False)
+    submission_key = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The customer draft it came from; confirming that draft again opens no second return.",
+    )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     quoted_amount = models.PositiveIntegerField(
         default=0, help_text="Minor units quoted when the return was requested."

@@ -313,8 +313,13 @@ def return_create(
     resolution: str = Resolution.REFUND,
     by: Actor,
     note: str = "",
+    submission_key: str | None = None,
 ) -> ReturnRequest:
-    """Open a return for some lines of an order, after checking each against the policy."""
+    """Open a return for some lines of an order, after checking each against the policy.
+
+    `submission_key` makes a confirm idempotent: the same key (a double click, a resent form) returns the
+    return it already opened instead of opening another.
+    """
     from .photos import is_staged_name
 
     policy = active_policy()
@@ -323,6 +328,8 @@ def return_create(
         raise ServiceError("A photo could not be found; please add it again.")
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
+        if submission_key and (done := ReturnRequest.objects.filter(submission_key=submission_key).first()):
+            return done  # seen after the order's lock, so two confirms of one draft cannot both get here
         plan = plan_request(order=order, items=items, resolution=resolution, reasons=reasons)
         if resolution == Resolution.EXCHANGE:
             _check_exchange_choices(order, items)
@@ -335,6 +342,7 @@ def return_create(
             customer_name=order.customer_name,
             resolution=resolution,
             returnless=plan.returnless,
+            submission_key=submission_key or None,
             currency=order.currency,
             quoted_amount=quote.total,
             created_at=now,

@@ -467,3 +467,17 @@ def test_customer_text_is_escaped_on_the_status_page_and_the_ticket(client, shop
     client.force_login(agent)
     ticket = client.get(rr.get_absolute_url()).content.decode()
     assert "<script>alert" not in ticket and "&lt;script&gt;alert" in ticket
+
+
+def test_confirming_the_same_draft_again_opens_no_second_return(client, shop):
+    look_up(client)
+    client.post("/returns/new/items/", line_data(shop.shirt, 1, "damaged"))
+    client.post("/returns/new/outcome/", {"resolution": "refund"})
+    draft = client.session["portal_return_draft"]
+    first = client.post("/returns/new/review/")
+    session = client.session
+    session["portal_return_draft"] = draft  # a second tab, or a resent form, still holding the draft
+    session.save()
+    second = client.post("/returns/new/review/")
+    assert first["Location"] == second["Location"]
+    assert ReturnRequest.objects.count() == 1

@@ -75,3 +75,21 @@ def test_eight_agents_racing_to_refund_one_return_make_one_refund(reference_data
     refund = Refund.objects.get(return_request=rr)
     assert (refund.amount, refund.attempt) == (4200, 1)
     assert ReturnEvent.objects.filter(return_request=rr, transition="issue_refund").count() == 1
+
+
+def test_one_customer_draft_confirmed_eight_times_at_once_opens_one_return(reference_data):
+    from tests.portal.shop import build_shop
+
+    shop = build_shop()
+    item = services.RequestedItem(shop.shirt.pk, 1, "damaged")  # 1 of 2: a second return would be allowed
+
+    results = race(
+        RACERS,
+        lambda i: services.return_create(
+            order=shop.order, items=[item], by=Actor.customer(), submission_key="draft-key-1"
+        ),
+    )
+
+    assert [kind for kind, _ in results] == ["ok"] * RACERS, results
+    assert shop.order.returns.count() == 1
+    assert ReturnEvent.objects.filter(return_request__order=shop.order, kind="transition").count() == 1

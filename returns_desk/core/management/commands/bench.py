@@ -77,6 +77,7 @@ class Command(BaseCommand):
         self.emit("returns_in_database", ReturnRequest.objects.count(), "returns")
         self.emit("transition_approve_ms", self.time_approvals(), "ms")
         self.emit("label_pdf_ms", self.time_label(), "ms")
+        self.emit("portal_submit_ms", self.time_portal_submit(), "ms")
 
     def time_label(self, samples: int = 25) -> float:
         """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
@@ -109,4 +110,54 @@ class Command(BaseCommand):
             started = time.perf_counter()
             services.return_approve(return_request=rr, by=agent)
             timings.append(time.perf_counter() - started)
+        return median_ms(timings)
+
+    def time_portal_submit(self, samples: int = 60) -> float:
+        """Median time of the customer's confirm POST for a two-item return, as the browser sends it:
+        session, eligibility, quote, writes and the acknowledgement email queued (not sent)."""
+        import datetime as dt
+
+        from django.test import Client
+
+        from returns_desk.core import clock
+        from returns_desk.orders.models import Order, OrderLine, Product
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        products = list(Product.objects.filter(style__gt="").order_by("sku")[:2])
+        now = clock.now()
+        timings = []
+        for n in range(samples):
+            order = Order.objects.create(
+                number=f"BENCH-{n:05d}",
+                email=f"bench{n}@example.com",
+                customer_name="Bench Customer",
+                placed_at=now - dt.timedelta(days=6),
+                delivered_at=now - dt.timedelta(days=3),
+                amount_paid=sum(p.price for p in products),
+                payment_reference=f"pi_bench_{n}",
+            )
+            lines = [
+                OrderLine.objects.create(
+                    order=order,
+                    product=p,
+                    sku=p.sku,
+                    title=p.title,
+                    category=p.category,
+                    unit_price=p.price,
+                    quantity=1,
+                )
+                for p in products
+            ]
+            client = Client()
+            client.post("/returns/", {"order_number": order.number, "email": order.email})
+            items = {}
+            for line in lines:
+                items.update({f"line-{line.pk}-quantity": 1, f"line-{line.pk}-reason": "damaged"})
+            client.post("/returns/new/items/", items)
+            client.post("/returns/new/outcome/", {"resolution": "refund"})
+            started = time.perf_counter()
+            response = client.post("/returns/new/review/")
+            timings.append(time.perf_counter() - started)
+            if response.status_code != 302 or not order.returns.exists():
+                raise CommandError(f"portal confirm failed: {response.status_code}")
         return median_ms(timings)
