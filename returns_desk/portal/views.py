@@ -160,6 +160,13 @@ def _plans(order: Order, draft: drafts.Draft) -> dict[str, services.RequestPlan 
     return plans
 
 
+def _exchange_labels(choice: selectors.LineChoice) -> list[tuple[int, str]]:
+    return [
+        (p.pk, f"{p.variant or p.title}{' (the same again)' if p.pk == choice.line.product_id else ''}")
+        for p in choice.exchange_options
+    ]
+
+
 @require_http_methods(["GET", "POST"])
 def outcome(request):
     found = _draft_and_order(request)
@@ -174,12 +181,7 @@ def outcome(request):
         return redirect("portal:items")
     choices = {c.line.pk: c for c in selectors.lines_for_return(order)}
     exchange_lines = [
-        (
-            line_id,
-            choices[line_id].line.title,
-            [(p.pk, p.variant or p.title) for p in choices[line_id].exchange_options],
-        )
-        for line_id in sorted(draft.chosen)
+        (line_id, choices[line_id].line.title, _exchange_labels(choices[line_id])) for line_id in sorted(draft.chosen)
     ]
     no_exchange = [title for _, title, options in exchange_lines if not options]
     initial = {"resolution": draft.resolution or Resolution.REFUND}
