@@ -28,7 +28,7 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit, new_store_credit_code
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
-from returns_desk.returns import services
+from returns_desk.returns import services, sla
 from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
 
@@ -568,6 +568,14 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
     policy = active_policy()
     terms_bonus = float(policy.store_credit_bonus_percent)
     agents = [staff["agent"], staff["ana"]]
+    targets = sla.Targets.from_policy(policy)
+
+    def sla_due(status: str, entered: dt.datetime) -> dt.datetime | None:
+        # A bulk row's last stay: its clock as the services would have started it (needs_info: paused).
+        return sla.clock_after(
+            to_state=status, from_state="", now=entered, current=sla.Clock(None, None), targets=targets
+        ).due_at
+
     next_id = (ReturnRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     made = 0
     for start in range(0, len(planned), batch):
@@ -599,6 +607,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                 created_at=plan.times[0],
                 updated_at=last,
                 status_changed_at=last,
+                sla_due_at=sla_due(status, last),
                 assignee=rng.choice(agents) if status not in (S.REQUESTED,) else None,
             )
             returns.append(rr)

@@ -96,15 +96,26 @@ class ReturnRequest(FSMModelMixin, models.Model):
         related_name="exchange_for",
         help_text="The zero-priced replacement order shipped for an exchange.",
     )
+    sla_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="By when the desk owes the next step; empty while it waits on others."
+    )
+    sla_paused_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time left on the clock when it was paused to wait on the customer."
+    )
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
     status_changed_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-created_at"]
+        # One index per filter and sort the desk's queues offer.
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["sla_due_at"]),
+            models.Index(fields=["quoted_amount"]),
+            models.Index(fields=["priority", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ send side effects on commit. A refusal raises a `ServiceError` whose text is mea
 who asked; the transaction rolls back, so nothing is half-written.
 """
 
+import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
 
 from . import permissions as can
+from . import sla
 from .actions import ACTIONS
 from .models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnStatus, SurveyResponse
 from .signals import return_transitioned, transition_recorded
@@ -96,6 +98,13 @@ def _lock(return_request: ReturnRequest, *, lock_order: bool) -> ReturnRequest:
     return locked.get(pk=return_request.pk)
 
 
+def _restart_sla_clock(rr: ReturnRequest, *, from_state: str, now) -> None:
+    current = sla.Clock(rr.sla_due_at, rr.sla_paused_seconds)
+    targets = sla.Targets.from_policy(active_policy())
+    after = sla.clock_after(to_state=rr.status, from_state=from_state, now=now, current=current, targets=targets)
+    rr.sla_due_at, rr.sla_paused_seconds = after.due_at, after.paused_seconds
+
+
 def _column_values(rr: ReturnRequest) -> dict[str, Any]:
     return {field.attname: getattr(rr, field.attname) for field in ReturnRequest._meta.concrete_fields}
 
@@ -145,6 +154,7 @@ def run_transition(
         method()
         now = clock.now()
         rr.status_changed_at = rr.updated_at = now
+        _restart_sla_clock(rr, from_state=from_state, now=now)
         after = _column_values(rr)
         rr.save(update_fields=[name for name, value in after.items() if before[name] != value])
         event = ReturnEvent.objects.create(
@@ -343,6 +353,7 @@ def return_create(
             resolution=resolution,
             returnless=plan.returnless,
             submission_key=submission_key or None,
+            sla_due_at=now + dt.timedelta(hours=policy.sla_first_response_hours),
             currency=order.currency,
             quoted_amount=quote.total,
             created_at=now,

@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.utils import timezone
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
@@ -45,39 +46,27 @@ def close_finished() -> str:
     return f"closed {done}"
 
 
-def sla_stage_hours() -> dict[str, int]:
-    """The SLA clock of each stage; `needs_info` has none (paused), and it restarts on entering a stage."""
-    from returns_desk.policies.selectors import active_policy
-
-    policy = active_policy()
-    return {
-        S.REQUESTED: policy.sla_first_response_hours,
-        S.RECEIVED: policy.sla_inspection_hours,
-        S.INSPECTED: policy.sla_refund_hours,
-    }
-
-
 def escalate_sla_breaches() -> str:
-    """Raise the priority of returns past their stage's SLA, note it on the timeline, and tell managers once."""
+    """Raise the priority of returns past their SLA, note it on the timeline, and tell managers once."""
     from returns_desk.notifications.services import email_managers_sla_breaches
 
+    now = clock.now()
+    overdue = ReturnRequest.objects.filter(sla_due_at__lt=now).order_by("sla_due_at", "pk")[:BATCH]
     breached = []
-    for status, hours in sla_stage_hours().items():
-        for rr in _due([status], hours / 24):
-            marker = f"{status}@{rr.status_changed_at.isoformat()}"
-            if ReturnEvent.objects.filter(return_request=rr, kind="note", data__sla_breach=marker).exists():
-                continue  # already escalated for this stay in this stage
-            services.return_raise_priority(return_request=rr, priority=Priority.HIGH)
-            due = rr.status_changed_at + dt.timedelta(hours=hours)
-            services.return_record_event(
-                return_request=rr,
-                kind="note",
-                by=Actor.system(),
-                data={"sla_breach": marker},
-                body=f"SLA breached: {rr.get_status_display().lower()} for more than {hours} h (due "
-                f"{due:%d %b %H:%M}). Priority raised.",
-            )
-            breached.append(rr)
+    for rr in overdue:
+        marker = f"{rr.status}@{rr.sla_due_at.isoformat()}"
+        if ReturnEvent.objects.filter(return_request=rr, kind="note", data__sla_breach=marker).exists():
+            continue  # already escalated for this due moment
+        services.return_raise_priority(return_request=rr, priority=Priority.HIGH)
+        services.return_record_event(
+            return_request=rr,
+            kind="note",
+            by=Actor.system(),
+            data={"sla_breach": marker},
+            body=f"SLA breached: {rr.get_status_display().lower()} past its due time "
+            f"({timezone.localtime(rr.sla_due_at):%d %b %H:%M}). Priority raised.",
+        )
+        breached.append(rr)
     if breached:
         email_managers_sla_breaches(returns=breached)
     return f"escalated {len(breached)}"

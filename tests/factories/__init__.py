@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.selectors import active_policy
+from returns_desk.returns import sla
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus
 from returns_desk.returns.services import rma_for
 
@@ -94,12 +96,25 @@ def return_in_state(
     line = OrderLineFactory(order=order, unit_price=unit_price, quantity=quantity)
     inspected = status in INSPECTED_OR_LATER
     amount = unit_price * quantity
+    now = timezone.now()
+    clock = sla.clock_after(
+        to_state=status,
+        from_state="",
+        now=now,
+        current=sla.Clock(None, None),
+        targets=sla.Targets.from_policy(active_policy()),
+    )
     rr = ReturnRequest.objects.create(
         rma_number=f"tmp-{line.pk}",
         order=order,
         email=order.email,
         customer_name=order.customer_name,
         status=status,
+        sla_due_at=clock.due_at,
+        sla_paused_seconds=24 * 3600 if status == ReturnStatus.NEEDS_INFO else None,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
         currency=order.currency,
         quoted_amount=amount,
         refund_amount=amount if inspected else None,

@@ -86,7 +86,7 @@ def test_sla_breach_raises_priority_notes_it_and_tells_managers_once(manager, dj
     rr.refresh_from_db()
     assert rr.priority == Priority.HIGH
     note = rr.events.get(kind="note")
-    assert note.body.startswith("SLA breached: requested for more than 24 h")
+    assert note.body.startswith("SLA breached: requested past its due time")
     [message] = [m for m in mail.outbox if m.to == [manager.email]]
     assert rr.rma_number in message.body and rr.get_absolute_url() in message.body
 

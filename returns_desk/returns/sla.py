@@ -1,0 +1,64 @@
+"""Service-level targets: by when the desk owes the next step of a return.
+
+Each stage that waits on the desk has a target from the policy: the first response after a request,
+the inspection after the parcel arrives, the refund after inspection. While the desk waits on the
+customer (`needs_info`) the clock is paused: the time left is kept and given back when they answer.
+The due moment is stored on the return (`sla_due_at`, indexed), so queues filter and sort by it.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .models import ReturnStatus as S
+
+# Minutes before the due moment from which a return counts as "at risk" in the queues.
+AT_RISK_WINDOW = dt.timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Targets:
+    first_response_hours: int
+    inspection_hours: int
+    refund_hours: int
+
+    @classmethod
+    def from_policy(cls, policy) -> "Targets":
+        return cls(policy.sla_first_response_hours, policy.sla_inspection_hours, policy.sla_refund_hours)
+
+
+@dataclass(frozen=True)
+class Clock:
+    due_at: dt.datetime | None
+    paused_seconds: int | None  # time left when paused in needs_info
+
+
+def clock_after(*, to_state: str, from_state: str, now: dt.datetime, current: Clock, targets: Targets) -> Clock:
+    """The SLA clock after a return enters `to_state` at `now`."""
+    hours = dt.timedelta(hours=1)
+    if to_state == S.NEEDS_INFO:
+        left = max(int((current.due_at - now).total_seconds()), 0) if current.due_at else None
+        return Clock(None, left)
+    if to_state == S.REQUESTED:
+        if from_state == S.NEEDS_INFO and current.paused_seconds is not None:
+            return Clock(now + dt.timedelta(seconds=current.paused_seconds), None)
+        return Clock(now + targets.first_response_hours * hours, None)
+    if to_state == S.RECEIVED:
+        return Clock(now + targets.inspection_hours * hours, None)
+    if to_state == S.INSPECTED and from_state == S.AWAITING_APPROVAL:
+        return Clock(current.due_at, None)  # a denied approval does not buy the desk more time
+    if to_state in (S.INSPECTED, S.REFUND_FAILED):
+        return Clock(now + targets.refund_hours * hours, None)
+    if to_state == S.AWAITING_APPROVAL:
+        return Clock(current.due_at, None)  # the refund target still runs while a manager decides
+    return Clock(None, None)  # waiting on the carrier, the provider, or finished
+
+
+def state_of(due_at: dt.datetime | None, now: dt.datetime) -> str:
+    """'overdue', 'at_risk', 'on_track', or '' when no clock runs."""
+    if due_at is None:
+        return ""
+    if due_at < now:
+        return "overdue"
+    if due_at - now <= AT_RISK_WINDOW:
+        return "at_risk"
+    return "on_track"
