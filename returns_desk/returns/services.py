@@ -515,6 +515,85 @@ def return_raise_priority(*, return_request: ReturnRequest, priority: int) -> No
     ReturnRequest.objects.filter(pk=return_request.pk, priority__lt=priority).update(priority=priority)
 
 
+# --- who works a return ------------------------------------------------------------------------------
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def return_assign(*, return_request: ReturnRequest, assignee, by: Actor, claim: bool = False) -> ReturnRequest:
+    """Give a return to a VA, or to nobody (`assignee=None`); a claim is taking it for oneself.
+
+    A claim is refused when someone else took the return first (the second VA learns who, and when);
+    an explicit assignment may move it on. Either writes one internal timeline entry.
+    """
+    if not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can assign returns.")
+    if assignee is not None and not can.is_agent(assignee):
+        raise ServiceError(f"{_person(assignee)} is not on the returns desk.")
+    with transaction.atomic():
+        rr = _lock(return_request, lock_order=False)
+        if rr.assignee_id == (assignee.pk if assignee else None):
+            return rr  # already so: nothing to record
+        if claim and rr.assignee_id is not None:
+            last = rr.events.filter(kind=ReturnEvent.Kind.ASSIGNMENT).order_by("-created_at", "-id").first()
+            when = f" at {_when(last.created_at)}" if last else ""
+            raise AlreadyActedError(f"Already claimed by {_person(rr.assignee)}{when}. Nothing was changed.")
+        if claim and not rr.is_open:
+            raise ActionNotAllowed(f"This return is {rr.get_status_display().lower()}; there is nothing to claim.")
+        previous = rr.assignee
+        rr.assignee = assignee
+        rr.updated_at = clock.now()
+        rr.save(update_fields=["assignee", "updated_at"])
+        if assignee is None:
+            body = f"Unassigned (was {_person(previous)})."
+        elif claim or (by.user and assignee.pk == by.user.pk):
+            body = f"Claimed by {_person(assignee)}."
+        else:
+            body = f"Assigned to {_person(assignee)}" + (f" (was {_person(previous)})." if previous else ".")
+        return_record_event(
+            return_request=rr,
+            kind=ReturnEvent.Kind.ASSIGNMENT,
+            by=by,
+            body=body,
+            data={"assignee_id": assignee.pk if assignee else None, "previous_id": previous.pk if previous else None},
+        )
+    return rr
+
+
+def return_claim(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+    return return_assign(return_request=return_request, assignee=by.user, by=by, claim=True)
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did to each return: done, or refused with the reason in words."""
+
+    done: list[str]
+    refused: list[tuple[str, str]]
+
+
+def _bulk(return_ids: Sequence[int], act: Callable[[ReturnRequest], Any]) -> BulkResult:
+    result = BulkResult(done=[], refused=[])
+    for rr in ReturnRequest.objects.filter(pk__in=list(return_ids)).order_by("pk"):
+        try:
+            act(rr)  # each in its own transaction: one refusal does not undo the others
+        except ServiceError as error:
+            result.refused.append((rr.rma_number, str(error)))
+        else:
+            result.done.append(rr.rma_number)
+    return result
+
+
+def returns_bulk_assign(*, return_ids: Sequence[int], assignee, by: Actor) -> BulkResult:
+    return _bulk(return_ids, lambda rr: return_assign(return_request=rr, assignee=assignee, by=by))
+
+
+def returns_bulk_close(*, return_ids: Sequence[int], by: Actor) -> BulkResult:
+    return _bulk(return_ids, lambda rr: return_close(return_request=rr, by=by))
+
+
 # --- one service per transition ---------------------------------------------------------------------
 
 

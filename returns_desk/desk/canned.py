@@ -1,0 +1,52 @@
+"""Filling a canned response's placeholders for one return."""
+
+import string
+
+from returns_desk.returns.models import ReturnRequest
+
+from .models import CannedResponse
+
+TIMEFRAMES = {
+    "requested": "within one working day",
+    "needs_info": "as soon as we hear from you",
+    "approved": "once the parcel reaches us",
+    "in_transit": "within two working days of its arrival",
+    "received": "within two working days",
+    "inspected": "within one working day",
+    "awaiting_approval": "within one working day",
+    "refund_pending": "in 5–10 business days",
+    "refund_failed": "as soon as we have sorted out the payment",
+}
+
+
+def unknown_placeholders(body: str) -> set[str]:
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(body) if field is not None}
+    except ValueError:
+        return {"(unbalanced { or })"}
+    return names - set(CannedResponse.PLACEHOLDERS)
+
+
+def placeholder_values(rr: ReturnRequest) -> dict[str, str]:
+    first = (rr.customer_name or "").split(" ")[0] or "there"
+    amount = rr.refund_amount_display if rr.refund_amount is not None else rr.quoted_amount_display
+    return {
+        "first_name": first,
+        "rma": rr.rma_number,
+        "order_number": rr.order.number,
+        "refund_amount": amount,
+        "timeframe": TIMEFRAMES.get(rr.status, "soon"),
+    }
+
+
+def fill(body: str, rr: ReturnRequest) -> str:
+    """The text with this return's values; a placeholder we do not know is left as typed."""
+
+    class Keep(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+
+    try:
+        return body.format_map(Keep(placeholder_values(rr)))
+    except (ValueError, IndexError):
+        return body
