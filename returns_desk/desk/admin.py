@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.html import format_html
 
-from .models import StaffProfile
+from .canned import fill_with
+from .models import CannedResponse, CustomerFlag, StaffProfile
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -26,3 +28,39 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "refund_limit"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
+
+
+@admin.register(CustomerFlag)
+class CustomerFlagAdmin(admin.ModelAdmin):
+    list_display = ["email", "kind", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["email", "note"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "action", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["action", "is_active"]
+    search_fields = ["title", "body"]
+    readonly_fields = ["preview"]
+    fields = ["title", "body", "preview", "action", "is_active", "position"]
+
+    @admin.display(description="Preview (with an example return)")
+    def preview(self, obj):
+        if not obj or not obj.body:
+            return "Save to see the text with example values."
+        example = {
+            "first_name": "Casey",
+            "rma": "RMA-000123",
+            "order_number": "100123",
+            "refund_amount": "$49.00",
+            "timeframe": "within one working day",
+        }
+        return format_html("<div style='white-space:pre-wrap'>{}</div>", fill_with(obj.body, example))

@@ -40,13 +40,18 @@ def placeholder_values(rr: ReturnRequest) -> dict[str, str]:
 
 
 def fill(body: str, rr: ReturnRequest) -> str:
-    """The text with this return's values; a placeholder we do not know is left as typed."""
+    """The text with this return's values."""
+    return fill_with(body, placeholder_values(rr))
+
+
+def fill_with(body: str, values: dict[str, str]) -> str:
+    """Placeholders replaced; one we do not know (or a stray brace) is left as typed."""
 
     class Keep(dict):
         def __missing__(self, key):
             return "{" + key + "}"
 
     try:
-        return body.format_map(Keep(placeholder_values(rr)))
-    except (ValueError, IndexError):
+        return body.format_map(Keep(values))
+    except (ValueError, IndexError, AttributeError):
         return body

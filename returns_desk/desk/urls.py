@@ -6,7 +6,9 @@ app_name = "desk"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("bulk/", views.bulk, name="bulk"),
     path("returns/<int:pk>/", views.ticket, name="ticket"),
+    path("returns/<int:pk>/claim/", views.claim, name="claim"),
     path("returns/<int:pk>/documents/<str:kind>.pdf", views.ticket_document, name="ticket-document"),
     path("photos/<int:pk>.jpg", views.photo, name="photo"),
     path("disputes/", views.disputes, name="disputes"),

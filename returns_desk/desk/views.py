@@ -1,11 +1,14 @@
 """The VA workspace. Views validate, call a selector or service, and render."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
+from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
@@ -15,19 +18,111 @@ from returns_desk.documents.views import document_response
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
+from returns_desk.returns import services, sla
 from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
-from returns_desk.returns.selectors import available_actions, return_for_ticket, returns_for_list
+from returns_desk.returns.selectors import available_actions, return_for_ticket
 from returns_desk.returns.views import photo_response
 
+from . import queues
 from .access import desk_staff, managers_only
+from .filters import ReturnFilter, staff_choices
 from .forms import DisputeEvidenceForm, RedeemStoreCreditForm
 
 
 @desk_staff
 def index(request):
-    page = Paginator(returns_for_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "desk/index.html", {"page": page})
+    """A queue: its rows after the filters in the URL, 50 a page, with every queue's count beside it."""
+    queue = queues.queue_for(request.GET.get("queue"), request.user)
+    base = ReturnRequest.objects.order_by(*queue.ordering, "-pk")
+    staff = staff_choices()
+    filters = ReturnFilter(request.GET or None, queryset=base, user=request.user, staff=staff)
+    rows = queues.queue_rows(queue, request.user, filters.qs if filters.is_bound else base)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = queues.page_of(rows, number)
+    now = clock.now()
+    for rr in page.rows:
+        rr.sla_state = sla.state_of(rr.sla_due_at, now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "queue": queue,
+        "queues": queue_counts_list(request),
+        "filters": filters,
+        "page": page,
+        "query": params.urlencode(),
+        "filtering": any(k not in ("queue", "page") and v for k, v in request.GET.items()),
+        "staff": staff,
+        "next_url": request.get_full_path(),
+    }
+    template = (
+        "desk/includes/queue_table.html" if request.htmx and request.htmx.target == "queue-table" else "desk/index.html"
+    )
+    return render(request, template, context)
+
+
+def queue_counts_list(request) -> list[tuple[queues.Queue, int]]:
+    counts = queues.queue_counts(request.user)
+    return [(q, counts[q.key]) for q in queues.queues_for(request.user)]
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else fallback
+
+
+@desk_staff
+@require_POST
+def bulk(request):
+    """Assign or close the ticked returns; each is done or refused on its own, and the page says which."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action", "")
+    back = _back(request, reverse("desk:index"))
+    if not ids:
+        messages.error(request, "Tick at least one return first.")
+        return redirect(back)
+    by = Actor.staff(request.user)
+    if action == "close":
+        result = services.returns_bulk_close(return_ids=ids, by=by)
+        verb = "Closed"
+    elif action.startswith("assign:"):
+        who = action.removeprefix("assign:")
+        assignee = request.user if who == "me" else None
+        if who not in ("me", "none"):
+            assignee = get_user_model().objects.filter(pk=who if who.isdigit() else 0).first()
+            if assignee is None:
+                messages.error(request, "Choose who to assign the returns to.")
+                return redirect(back)
+        result = services.returns_bulk_assign(return_ids=ids, assignee=assignee, by=by)
+        verb = (
+            "Unassigned" if assignee is None else f"Assigned to {assignee.get_full_name() or assignee.get_username()}"
+        )
+    else:
+        messages.error(request, "Choose what to do with the ticked returns.")
+        return redirect(back)
+    queues.invalidate_counts()
+    if result.done:
+        messages.success(request, f"{verb}: {', '.join(result.done)}.")
+    for rma, why in result.refused:
+        messages.error(request, f"{rma} not changed: {why}")
+    return redirect(back)
+
+
+@desk_staff
+@require_POST
+def claim(request, pk: int):
+    rr = get_object_or_404(ReturnRequest, pk=pk)
+    try:
+        services.return_claim(return_request=rr, by=Actor.staff(request.user))
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        queues.invalidate_counts()
+        messages.success(request, f"{rr.rma_number} is yours.")
+    return redirect(_back(request, rr.get_absolute_url()))
 
 
 @desk_staff

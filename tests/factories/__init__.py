@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from returns_desk.core import clock as app_clock
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
@@ -96,8 +97,8 @@ def return_in_state(
     line = OrderLineFactory(order=order, unit_price=unit_price, quantity=quantity)
     inspected = status in INSPECTED_OR_LATER
     amount = unit_price * quantity
-    now = timezone.now()
-    clock = sla.clock_after(
+    now = app_clock.now()
+    sla_clock = sla.clock_after(
         to_state=status,
         from_state="",
         now=now,
@@ -110,7 +111,7 @@ def return_in_state(
         email=order.email,
         customer_name=order.customer_name,
         status=status,
-        sla_due_at=clock.due_at,
+        sla_due_at=sla_clock.due_at,
         sla_paused_seconds=24 * 3600 if status == ReturnStatus.NEEDS_INFO else None,
         created_at=now,
         updated_at=now,

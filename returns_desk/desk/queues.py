@@ -1,0 +1,166 @@
+"""The desk's predefined queues, their counts, and the rows of one page.
+
+Counts: every queue's count comes from one SQL statement (a scalar subquery per queue), and the shared
+ones are cached for a few seconds, so a page view does not scan the table for each queue. Rows: one
+query for a page of 50 (plus one row to know whether there is a next page), never a COUNT of the
+filtered set.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from returns_desk.core import clock
+from returns_desk.payments.models import Dispute
+from returns_desk.returns import permissions as can
+from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
+from returns_desk.returns.models import ReturnStatus as S
+from returns_desk.returns.sla import AT_RISK_WINDOW
+
+from .models import CustomerFlag
+
+PAGE_SIZE = 50
+COUNTS_CACHE_SECONDS = 10
+RECENTLY_CLOSED = dt.timedelta(days=7)
+OPEN = sorted(OPEN_STATUSES)
+
+
+def open_dispute_on_order() -> Exists:
+    return Exists(Dispute.objects.filter(order_id=OuterRef("order_id"), status__in=Dispute.OPEN_STATUSES))
+
+
+def flagged_customer() -> Exists:
+    return Exists(CustomerFlag.objects.filter(email=OuterRef("email"), kind__in=CustomerFlag.FLAGGED))
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    condition: Callable[[object, dt.datetime], Q]
+    ordering: tuple[str, ...] = ("sla_due_at", "created_at")
+    managers_only: bool = False
+    per_user: bool = False
+
+
+QUEUES: dict[str, Queue] = {
+    q.key: q
+    for q in [
+        Queue("mine", "My open", lambda user, now: Q(assignee=user, status__in=OPEN), per_user=True),
+        Queue("unassigned", "Unassigned", lambda user, now: Q(assignee__isnull=True, status__in=OPEN)),
+        Queue("new", "New", lambda user, now: Q(status=S.REQUESTED)),
+        Queue("waiting", "Waiting on customer", lambda user, now: Q(status=S.NEEDS_INFO), ("-status_changed_at",)),
+        Queue(
+            "parcel",
+            "Awaiting parcel",
+            lambda user, now: Q(status__in=[S.APPROVED, S.IN_TRANSIT]),
+            ("status_changed_at",),
+        ),
+        Queue("inspect", "To inspect", lambda user, now: Q(status=S.RECEIVED)),
+        Queue("resolve", "Ready to resolve", lambda user, now: Q(status=S.INSPECTED)),
+        Queue("approvals", "Approvals", lambda user, now: Q(status=S.AWAITING_APPROVAL), managers_only=True),
+        Queue("refund_pending", "Refund pending", lambda user, now: Q(status=S.REFUND_PENDING), ("status_changed_at",)),
+        Queue("refund_failed", "Refund failed", lambda user, now: Q(status=S.REFUND_FAILED)),
+        Queue("disputes", "Disputes", lambda user, now: Q(open_dispute_on_order()), ("-created_at",)),
+        Queue("sla", "SLA at risk or breached", lambda user, now: Q(sla_due_at__lte=now + AT_RISK_WINDOW)),
+        Queue(
+            "closed",
+            "Recently closed",
+            lambda user, now: Q(status=S.CLOSED, status_changed_at__gte=now - RECENTLY_CLOSED),
+            ("-status_changed_at",),
+        ),
+        Queue("all", "All", lambda user, now: Q(), ("-created_at",)),
+    ]
+}
+DEFAULT_QUEUE = "mine"
+
+
+def queues_for(user) -> list[Queue]:
+    manager = can.is_manager(user)
+    return [q for q in QUEUES.values() if manager or not q.managers_only]
+
+
+def queue_for(key: str | None, user) -> Queue:
+    visible = {q.key: q for q in queues_for(user)}
+    return visible.get(key or DEFAULT_QUEUE, visible[DEFAULT_QUEUE])
+
+
+def _count_many(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """Several COUNTs in one round trip: SELECT (SELECT COUNT(*) …), (SELECT COUNT(*) …), …"""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for qs in querysets.values():
+        sql, qs_params = qs.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608 - Django-compiled SQL, params bound
+        params.extend(qs_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))
+
+
+def queue_counts(user) -> dict[str, int]:
+    """Each visible queue's count. Shared counts are cached briefly; "My open" is the user's own."""
+    now = clock.now()
+    visible = queues_for(user)
+    shared_key = f"desk-queue-counts:{int(now.timestamp()) // COUNTS_CACHE_SECONDS}"
+    shared = cache.get(shared_key)
+    wanted = {}
+    if shared is None:
+        wanted.update(
+            {q.key: ReturnRequest.objects.filter(q.condition(user, now)) for q in QUEUES.values() if not q.per_user}
+        )
+    wanted.update({q.key: ReturnRequest.objects.filter(q.condition(user, now)) for q in visible if q.per_user})
+    counted = _count_many(wanted)
+    if shared is None:
+        shared = {k: v for k, v in counted.items() if not QUEUES[k].per_user}
+        cache.set(shared_key, shared, COUNTS_CACHE_SECONDS * 2)
+    return {q.key: counted.get(q.key, shared.get(q.key, 0)) for q in visible}
+
+
+def invalidate_counts() -> None:
+    """After a change the person who made it should see it counted: drop this window's cached counts."""
+    now = clock.now()
+    cache.delete(f"desk-queue-counts:{int(now.timestamp()) // COUNTS_CACHE_SECONDS}")
+
+
+def queue_rows(queue: Queue, user, filtered: QuerySet) -> QuerySet:
+    """The queue's returns after the filters, with what each row shows, in the queue's order."""
+    now = clock.now()
+    return (
+        filtered.filter(queue.condition(user, now))
+        .select_related("order", "assignee")
+        .annotate(has_open_dispute=open_dispute_on_order(), customer_flagged=flagged_customer())
+    )
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+
+
+def page_of(rows: QuerySet, number: int) -> Page:
+    """One page, fetched with one extra row to know whether another follows (no COUNT of the whole set)."""
+    number = max(number, 1)
+    offset = (number - 1) * PAGE_SIZE
+    fetched = list(rows[offset : offset + PAGE_SIZE + 1])
+    return Page(rows=fetched[:PAGE_SIZE], number=number, has_next=len(fetched) > PAGE_SIZE)
