@@ -88,7 +88,7 @@ def test_sla_queue_holds_returns_due_within_four_hours_or_overdue(client, agent)
     page = client.get("/desk/?queue=sla")
     assert rows_of(page) == [overdue.rma_number, at_risk.rma_number]
     html = page.content.decode()
-    assert "Overdue 6" in html and "Due in 2" in html
+    assert "Overdue 6 h" in html and "Due in 2 h" in html
 
 
 def test_recently_closed_and_disputes(client, manager):

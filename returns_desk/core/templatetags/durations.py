@@ -1,0 +1,26 @@
+"""Compact durations for dense tables: "45 min", "3 h", "2 d"."""
+
+from django import template
+
+from returns_desk.core import clock
+
+register = template.Library()
+
+
+def _short(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 3600:
+        return f"{max(int(seconds // 60), 1)} min"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+@register.filter
+def short_since(moment) -> str:
+    return _short((clock.now() - moment).total_seconds()) if moment else ""
+
+
+@register.filter
+def short_until(moment) -> str:
+    return _short((moment - clock.now()).total_seconds()) if moment else ""
