@@ -57,3 +57,11 @@ def manager(reference_data):
 def outsider(reference_data):
     """A logged-in user who is not on the desk."""
     return UserFactory(username="visitor", groups=[])
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (counts, rate limits and staff lists live there)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -6,6 +6,7 @@ import re
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 
 from returns_desk.core import clock
@@ -36,6 +37,10 @@ RMA = re.compile(r"^(?:RMA-?)?0*(\d{1,9})$", re.IGNORECASE)
 
 
 def staff_choices() -> list[tuple[str, str]]:
+    """Everyone on the desk, for assignee pickers; cached a minute (staff change rarely, pages are many)."""
+    cached = cache.get("desk-staff-choices")
+    if cached is not None:
+        return cached
     users = (
         get_user_model()
         .objects.filter(is_active=True)
@@ -43,7 +48,9 @@ def staff_choices() -> list[tuple[str, str]]:
         .distinct()
         .order_by("first_name", "username")
     )
-    return [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
+    choices = [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
+    cache.set("desk-staff-choices", choices, 60)
+    return choices
 
 
 class ReturnFilterForm(forms.Form):

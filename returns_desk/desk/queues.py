@@ -129,12 +129,31 @@ def invalidate_counts() -> None:
     cache.delete(f"desk-queue-counts:{int(now.timestamp()) // COUNTS_CACHE_SECONDS}")
 
 
+ROW_FIELDS = (
+    "rma_number",
+    "status",
+    "sla_due_at",
+    "customer_name",
+    "email",
+    "quoted_amount",
+    "currency",
+    "created_at",
+    "priority",
+    "order_id",
+    "order__number",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+
+
 def queue_rows(queue: Queue, user, filtered: QuerySet) -> QuerySet:
     """The queue's returns after the filters, with what each row shows, in the queue's order."""
     now = clock.now()
     return (
         filtered.filter(queue.condition(user, now))
         .select_related("order", "assignee")
+        .only(*ROW_FIELDS)
         .annotate(has_open_dispute=open_dispute_on_order(), customer_flagged=flagged_customer())
     )
 
@@ -164,3 +183,83 @@ def page_of(rows: QuerySet, number: int) -> Page:
     offset = (number - 1) * PAGE_SIZE
     fetched = list(rows[offset : offset + PAGE_SIZE + 1])
     return Page(rows=fetched[:PAGE_SIZE], number=number, has_next=len(fetched) > PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one queue row shows, worked out in Python once: a dense page renders 50 of these quickly."""
+
+    pk: int
+    rma: str
+    url: str
+    status: str
+    status_label: str
+    sla_state: str
+    sla_text: str
+    sla_title: str
+    customer: str
+    flagged: bool
+    dispute: bool
+    order_number: str
+    value: str
+    opened_iso: str
+    opened_title: str
+    age: str
+    assignee: str
+    priority: int
+    priority_label: str
+
+
+def _short(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 3600:
+        return f"{max(int(seconds // 60), 1)} min"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from returns_desk.returns.sla import state_of
+
+    now = clock.now()
+    ticket_url = reverse("desk:ticket", args=[0]).removesuffix("0/")
+    rows = []
+    for rr in returns:
+        state = state_of(rr.sla_due_at, now)
+        if rr.sla_due_at is None:
+            sla_text = "Paused" if rr.status == S.NEEDS_INFO else "—"
+            sla_title = ""
+        else:
+            seconds = (rr.sla_due_at - now).total_seconds()
+            sla_text = f"Overdue {_short(seconds)}" if state == "overdue" else f"Due in {_short(seconds)}"
+            sla_title = f"Due {timezone.localtime(rr.sla_due_at):%d %b %Y %H:%M}"
+        assignee = rr.assignee.get_full_name() or rr.assignee.get_username() if rr.assignee_id else ""
+        opened = timezone.localtime(rr.created_at)
+        rows.append(
+            Row(
+                pk=rr.pk,
+                rma=rr.rma_number,
+                url=f"{ticket_url}{rr.pk}/",
+                status=rr.status,
+                status_label=rr.get_status_display(),
+                sla_state=state,
+                sla_text=sla_text,
+                sla_title=sla_title,
+                customer=rr.customer_name or rr.email,
+                flagged=rr.customer_flagged,
+                dispute=rr.has_open_dispute,
+                order_number=rr.order.number,
+                value=rr.quoted_amount_display,
+                opened_iso=opened.isoformat(),
+                opened_title=f"{opened:%d %b %Y %H:%M}",
+                age=_short((now - rr.created_at).total_seconds()),
+                assignee=assignee,
+                priority=rr.priority,
+                priority_label=rr.get_priority_display(),
+            )
+        )
+    return rows

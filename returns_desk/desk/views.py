@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
@@ -18,7 +17,7 @@ from returns_desk.documents.views import document_response
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
-from returns_desk.returns import services, sla
+from returns_desk.returns import services
 from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
 from returns_desk.returns.selectors import available_actions, return_for_ticket
@@ -36,16 +35,17 @@ def index(request):
     queue = queues.queue_for(request.GET.get("queue"), request.user)
     base = ReturnRequest.objects.order_by(*queue.ordering, "-pk")
     staff = staff_choices()
-    filters = ReturnFilter(request.GET or None, queryset=base, user=request.user, staff=staff)
+    chosen = request.GET.copy()
+    for key in ("queue", "page"):
+        chosen.pop(key, None)
+    filters = ReturnFilter(chosen or None, queryset=base, user=request.user, staff=staff)
     rows = queues.queue_rows(queue, request.user, filters.qs if filters.is_bound else base)
     try:
         number = int(request.GET.get("page", 1))
     except ValueError:
         number = 1
     page = queues.page_of(rows, number)
-    now = clock.now()
-    for rr in page.rows:
-        rr.sla_state = sla.state_of(rr.sla_due_at, now)
+    page.rows = queues.rows_for_display(page.rows)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -54,7 +54,7 @@ def index(request):
         "filters": filters,
         "page": page,
         "query": params.urlencode(),
-        "filtering": any(k not in ("queue", "page") and v for k, v in request.GET.items()),
+        "filtering": any(v for v in chosen.values()),
         "staff": staff,
         "next_url": request.get_full_path(),
     }

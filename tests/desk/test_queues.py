@@ -27,7 +27,7 @@ def cold_counts():
 
 
 def rows_of(page) -> list[str]:
-    return [rr.rma_number for rr in page.context["page"].rows]
+    return [row.rma for row in page.context["page"].rows]
 
 
 def counts_of(page) -> dict[str, int]:

@@ -78,6 +78,9 @@ class Command(BaseCommand):
         self.emit("transition_approve_ms", self.time_approvals(), "ms")
         self.emit("label_pdf_ms", self.time_label(), "ms")
         self.emit("portal_submit_ms", self.time_portal_submit(), "ms")
+        warm, cold = self.time_desk_queue()
+        self.emit("desk_queue_ms", warm, "ms")
+        self.emit("desk_queue_cold_counts_ms", cold, "ms")
 
     def time_label(self, samples: int = 25) -> float:
         """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
@@ -161,3 +164,28 @@ class Command(BaseCommand):
             if response.status_code != 302 or not order.returns.exists():
                 raise CommandError(f"portal confirm failed: {response.status_code}")
         return median_ms(timings)
+
+    def time_desk_queue(self, samples: int = 40) -> tuple[float, float]:
+        """Median time of the queue page (All, newest first, 50 rows) for a logged-in VA: as used (counts
+        cached for their few seconds) and with the counts recomputed on every view (the worst case)."""
+        from django.contrib.auth import get_user_model
+        from django.core.cache import cache
+        from django.test import Client
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="agent"))
+        url = "/desk/?queue=all"
+        client.get(url)
+        warm, cold = [], []
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = client.get(url)
+            warm.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise CommandError(f"queue page answered {response.status_code}")
+            cache.clear()
+            started = time.perf_counter()
+            client.get(url)
+            cold.append(time.perf_counter() - started)
+        return median_ms(warm), median_ms(cold)
