@@ -39,3 +39,14 @@ class RedeemStoreCreditForm(forms.Form):
         if amount <= 0:
             raise forms.ValidationError("Redeem an amount above zero.")
         return amount
+
+
+class ReplyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Send as",
+        choices=[("reply", "Reply to the customer (email and status page)"), ("note", "Internal note (desk only)")],
+        widget=forms.RadioSelect,
+        initial="reply",
+    )
+    body = forms.CharField(label="Message", max_length=10_000, widget=forms.Textarea(attrs={"rows": 5}))
+    canned = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -2,14 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from returns_desk.core import clock
 from returns_desk.core.actors import Actor
-from returns_desk.core.errors import ServiceError
+from returns_desk.core.errors import AlreadyActedError, ServiceError
 from returns_desk.core.money import format_money
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import available_kinds
@@ -17,16 +19,18 @@ from returns_desk.documents.views import document_response
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
-from returns_desk.returns import services
-from returns_desk.returns.actions import ACTIONS
+from returns_desk.returns import services, sla
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
-from returns_desk.returns.selectors import available_actions, return_for_ticket
+from returns_desk.returns.selectors import return_for_ticket
 from returns_desk.returns.views import photo_response
 
-from . import queues
+from . import queues, ticket_actions
+from . import selectors as ticket_selectors
 from .access import desk_staff, managers_only
+from .canned import fill
 from .filters import ReturnFilter, staff_choices
-from .forms import DisputeEvidenceForm, RedeemStoreCreditForm
+from .forms import DisputeEvidenceForm, RedeemStoreCreditForm, ReplyForm
+from .models import CannedResponse
 
 
 @desk_staff
@@ -125,21 +129,112 @@ def claim(request, pk: int):
     return redirect(_back(request, rr.get_absolute_url()))
 
 
-@desk_staff
-def ticket(request, pk: int):
-    try:
-        rr = return_for_ticket(pk)
-    except ReturnRequest.DoesNotExist:
-        raise Http404("No return with that number.") from None
-    actions = [ACTIONS[name].label for name in available_actions(rr, Actor.staff(request.user))]
+def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, status=200):
+    """The ticket with its forms; `bound` is (action name, form) to show again with what was typed."""
+    actions = ticket_actions.actions_for(rr, request.user)
+    forms = {a.name: ticket_actions.build_form(a, rr) for a in actions}
+    if bound:
+        forms[bound[0]] = bound[1]
+    canned = list(CannedResponse.objects.filter(is_active=True))
+    if composer is None:
+        chosen = next((c for c in canned if str(c.pk) == request.GET.get("canned")), None)
+        composer = ReplyForm(
+            initial={"body": fill(chosen.body, rr), "canned": chosen.pk, "kind": "reply"} if chosen else None
+        )
     context = {
         "rr": rr,
-        "actions": actions,
+        "actions": [(a, forms[a.name]) for a in actions],
+        "open_action": bound[0] if bound else "",
+        "composer": composer,
+        "canned": canned,
         "credit_codes": money.store_credit_codes(email=rr.email),
         "open_disputes": [d for d in rr.order.disputes.all() if d.is_open],
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
+        "policy": ticket_selectors.policy_panel(rr),
+        "earlier": ticket_selectors.earlier_returns(rr),
+        "flag": ticket_selectors.customer_flag(rr.email),
+        "sla_state": sla.state_of(rr.sla_due_at, clock.now()),
+        "next_ticket": ticket_selectors.next_in_queue(rr, request.user),
     }
-    return render(request, "desk/ticket.html", context)
+    return render(request, "desk/ticket.html", context, status=status)
+
+
+def _ticket_or_404(pk: int) -> ReturnRequest:
+    try:
+        return return_for_ticket(pk)
+    except ReturnRequest.DoesNotExist:
+        raise Http404("No return with that number.") from None
+
+
+@desk_staff
+def ticket(request, pk: int):
+    return _ticket_page(request, _ticket_or_404(pk))
+
+
+@desk_staff
+@require_POST
+def act(request, pk: int, action: str):
+    """Run one transition from its small form; a refusal shows the ticket again with the text kept."""
+    rr = _ticket_or_404(pk)
+    spec = ticket_actions.ACTION_FORMS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    form = ticket_actions.build_form(spec, rr, request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{spec.label}: please check the form below.")
+        return _ticket_page(request, rr, bound=(action, form), status=400)
+    try:
+        result = spec.run(rr, Actor.staff(request.user), form)
+    except AlreadyActedError as error:
+        messages.error(request, str(error))
+        return _ticket_page(request, _ticket_or_404(pk), bound=(action, form), status=409)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return _ticket_page(request, _ticket_or_404(pk), bound=(action, form), status=400)
+    queues.invalidate_counts()
+    messages.success(request, result if isinstance(result, str) else spec.done)
+    return redirect(rr.get_absolute_url())
+
+
+@desk_staff
+@require_POST
+def reply(request, pk: int):
+    """Write to the customer (email and status page) or add an internal note; a canned response may also
+    move the return ("Ask for photos" asks the customer and waits)."""
+    rr = _ticket_or_404(pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, rr, composer=form, status=400)
+    by = Actor.staff(request.user)
+    body, kind = form.cleaned_data["body"], form.cleaned_data["kind"]
+    canned = CannedResponse.objects.filter(pk=form.cleaned_data["canned"] or 0, is_active=True).first()
+    try:
+        if kind == "note":
+            services.return_add_note(return_request=rr, by=by, body=body)
+            done = "Internal note added."
+        elif canned and canned.action == CannedResponse.Action.REQUEST_INFO:
+            services.return_request_info(return_request=rr, by=by, question=body)
+            done = "Question sent; the return waits for the customer's answer."
+        elif canned and canned.action == CannedResponse.Action.REJECT:
+            services.return_reject(return_request=rr, by=by, reason=body)
+            done = "Rejected; the customer has been told why."
+        elif canned and canned.action == CannedResponse.Action.APPROVE:
+            with transaction.atomic():
+                services.return_approve(return_request=rr, by=by)
+                services.return_add_message(return_request=rr, by=by, body=body)
+            done = "Approved, and your message sent."
+        else:
+            services.return_add_message(return_request=rr, by=by, body=body)
+            done = "Reply sent to the customer."
+    except AlreadyActedError as error:
+        messages.error(request, str(error))
+        return _ticket_page(request, _ticket_or_404(pk), composer=form, status=409)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return _ticket_page(request, _ticket_or_404(pk), composer=form, status=400)
+    queues.invalidate_counts()
+    messages.success(request, done)
+    return redirect(rr.get_absolute_url())
 
 
 @desk_staff

@@ -6,11 +6,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from returns_desk.returns.signals import transition_recorded
+        from returns_desk.returns.signals import message_recorded, transition_recorded
 
-        from .services import email_for_transition
+        from .services import email_for_desk_message, email_for_transition
 
         transition_recorded.connect(email_for_transition, dispatch_uid="notifications.email_for_transition")
+        message_recorded.connect(email_for_desk_message, dispatch_uid="notifications.email_for_desk_message")
 
         from anymail.signals import inbound
 

@@ -114,6 +114,16 @@ def email_for_transition(
     )
 
 
+def email_for_desk_message(sender, *, return_request: ReturnRequest, event: ReturnEvent, **kwargs) -> None:
+    """A VA's reply reaches the customer by email too, threaded with the return's other emails."""
+    email_queue(
+        return_request=return_request,
+        kind="desk_message",
+        event_key=f"{return_request.rma_number}:desk_message:{event.pk}",
+        extra={"event": event},
+    )
+
+
 def email_claim(*, email_id: int) -> OutboundEmail | None:
     """Take a short lease on a queued email; None when it was sent, gave up, or another worker holds it."""
     now = clock.now()

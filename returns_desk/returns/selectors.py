@@ -16,9 +16,9 @@ def return_for_ticket(pk: int) -> ReturnRequest:
         .prefetch_related(
             Prefetch(
                 "items",
-                queryset=ReturnItem.objects.select_related("order_line", "reason", "exchange_product").prefetch_related(
-                    "photos"
-                ),
+                queryset=ReturnItem.objects.select_related(
+                    "order_line__product", "reason", "exchange_product"
+                ).prefetch_related("photos"),
             ),
             Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user").order_by("created_at", "id")),
             "refunds",

@@ -30,7 +30,7 @@ from . import permissions as can
 from . import sla
 from .actions import ACTIONS
 from .models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnStatus, SurveyResponse
-from .signals import return_transitioned, transition_recorded
+from .signals import message_recorded, return_transitioned, transition_recorded
 
 CONDITION_REFUSALS = {
     "no_open_dispute": "A payment dispute is open on this order; no refund can be sent until it is settled.",
@@ -222,14 +222,16 @@ def line_facts(line: OrderLine, *, already_returned: int = 0) -> engine.LineFact
     )
 
 
-def line_facts_for_order(order: Order) -> dict[int, engine.LineFacts]:
-    """Each line of the order with the quantity already taken by other live returns."""
+def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) -> dict[int, engine.LineFacts]:
+    """Each line of the order with the quantity already taken by other live returns (not `exclude_return_id`)."""
     from .models import OPEN_STATUSES
 
     live = list(OPEN_STATUSES | {ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
     taken_qs = ReturnItem.objects.filter(order_line__order=order, return_request__status__in=live).exclude(
         outcome__in=[ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.MISSING, ReturnItem.Outcome.WRONG_ITEM]
     )
+    if exclude_return_id is not None:
+        taken_qs = taken_qs.exclude(return_request_id=exclude_return_id)
     taken = dict(taken_qs.values("order_line_id").annotate(q=Sum("quantity")).values_list("order_line_id", "q"))
     return {line.pk: line_facts(line, already_returned=taken.get(line.pk, 0)) for line in order.lines.all()}
 
@@ -433,14 +435,17 @@ def return_record_event(
 
 
 def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
-    """A message the customer sees (from staff) or the desk reads (from the customer)."""
-    return return_record_event(
-        return_request=return_request,
-        kind=ReturnEvent.Kind.MESSAGE,
-        by=by,
-        body=_required(body, "a message"),
-        visible_to_customer=True,
-    )
+    """A message the customer sees (from staff: also emailed to them) or the desk reads (from the customer)."""
+    body = _required(body, "a message")
+    if by.kind == Actor.STAFF and not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can write to the customer.")
+    with transaction.atomic():
+        event = return_record_event(
+            return_request=return_request, kind=ReturnEvent.Kind.MESSAGE, by=by, body=body, visible_to_customer=True
+        )
+        if by.kind == Actor.STAFF:
+            message_recorded.send(sender=ReturnRequest, return_request=return_request, event=event)
+    return event
 
 
 def return_add_note(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
@@ -718,8 +723,30 @@ def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnles
     )
 
 
-def return_request_refund_approval(*, return_request: ReturnRequest, by: Actor, note: str = "") -> ReturnRequest:
-    return run_transition(return_request=return_request, action="request_refund_approval", by=by, body=note.strip())
+def _override_amount(amount: int | None, override_reason: str) -> Callable[[ReturnRequest], None]:
+    def prepare(rr: ReturnRequest) -> None:
+        if amount is not None and amount != rr.refund_amount:
+            if amount <= 0:
+                raise ServiceError("A refund must be more than zero.")
+            if not override_reason.strip():
+                raise ServiceError("Say why the refund differs from the inspected amount.")
+            rr.refund_amount = amount
+
+    return prepare
+
+
+def return_request_refund_approval(
+    *, return_request: ReturnRequest, by: Actor, note: str = "", amount: int | None = None, override_reason: str = ""
+) -> ReturnRequest:
+    """Ask a manager to approve a refund above the VA's limit (with the amount the VA proposes)."""
+    body = " ".join(part for part in (note.strip(), override_reason.strip()) if part)
+    return run_transition(
+        return_request=return_request,
+        action="request_refund_approval",
+        by=by,
+        prepare=_override_amount(amount, override_reason),
+        body=body,
+    )
 
 
 def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
@@ -747,19 +774,11 @@ def return_issue_refund(
 ) -> ReturnRequest:
     """Send the refund (within the VA's limit); an amount other than the inspected one needs a reason."""
 
-    def prepare(rr: ReturnRequest) -> None:
-        if amount is not None and amount != rr.refund_amount:
-            if amount <= 0:
-                raise ServiceError("A refund must be more than zero.")
-            if not override_reason.strip():
-                raise ServiceError("Say why the refund differs from the inspected amount.")
-            rr.refund_amount = amount
-
     return run_transition(
         return_request=return_request,
         action="issue_refund",
         by=by,
-        prepare=prepare,
+        prepare=_override_amount(amount, override_reason),
         apply=_refund_step(by, reference=reference),
         body=override_reason.strip(),
         lock_order=True,

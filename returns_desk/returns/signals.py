@@ -12,3 +12,6 @@ transition_recorded = Signal()
 
 # Sent with: return_id, transition, from_state, to_state, event_id.
 return_transitioned = Signal()
+
+# Sent inside the transaction with: return_request, event (a message from the desk to the customer).
+message_recorded = Signal()

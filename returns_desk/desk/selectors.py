@@ -1,0 +1,62 @@
+"""Reads for the ticket page beyond the return itself: the policy panel, the customer's history, what is next."""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Q, When
+
+from returns_desk.core import clock
+from returns_desk.policies import engine
+from returns_desk.policies.selectors import active_policy
+from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
+from returns_desk.returns.services import line_facts, line_facts_for_order, order_facts
+
+from .models import CustomerFlag
+
+
+@dataclass(frozen=True)
+class PolicyPanel:
+    lines: list[tuple[object, engine.Eligibility]]  # (order line, eligibility today)
+    quote: engine.Quote  # this return's items, priced as the customer was quoted
+
+
+def policy_panel(rr: ReturnRequest) -> PolicyPanel:
+    """Each order line's eligibility with its reasons, and the quote's breakdown — the customer's figures."""
+    terms = active_policy().terms()
+    ofacts = order_facts(rr.order)
+    facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)  # as it stood for this return
+    lines = sorted(rr.order.lines.all(), key=lambda line: line.pk)
+    today = clock.today()
+    eligibility = [(line, engine.evaluate_line(facts[line.pk], ofacts, terms, today)) for line in lines]
+    items = [
+        engine.QuoteItem(line_facts(i.order_line), i.quantity, i.reason.customer_pays, i.reason.label)
+        for i in rr.items.all()
+    ]
+    quote = engine.quote_return(items, ofacts, terms, resolution=rr.resolution, returnless=rr.returnless)
+    return PolicyPanel(eligibility, quote)
+
+
+def earlier_returns(rr: ReturnRequest, limit: int = 10) -> list[ReturnRequest]:
+    """The customer's other returns (by email), newest first."""
+    return list(
+        ReturnRequest.objects.filter(email__iexact=rr.email)
+        .exclude(pk=rr.pk)
+        .only("rma_number", "status", "created_at", "quoted_amount", "currency")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def customer_flag(email: str) -> CustomerFlag | None:
+    return CustomerFlag.objects.filter(email=email.strip().lower()).first()
+
+
+def next_in_queue(rr: ReturnRequest, user) -> ReturnRequest | None:
+    """The next return to work: the user's own open ones first, then unassigned, soonest due first."""
+    open_states = sorted(OPEN_STATUSES)
+    return (
+        ReturnRequest.objects.filter(Q(assignee=user) | Q(assignee__isnull=True), status__in=open_states)
+        .exclude(pk=rr.pk)
+        .exclude(status="needs_info")
+        .only("pk", "rma_number")
+        .order_by(Case(When(assignee=user, then=0), default=1), "sla_due_at", "created_at")
+        .first()
+    )
