@@ -133,8 +133,13 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
     """The ticket with its forms; `bound` is (action name, form) to show again with what was typed."""
     actions = ticket_actions.actions_for(rr, request.user)
     forms = {a.name: ticket_actions.build_form(a, rr) for a in actions}
-    if bound:
+    unsent = None
+    if bound and bound[0] in forms:
         forms[bound[0]] = bound[1]
+    elif bound:  # the action is no longer possible: keep what was typed where the VA can copy it
+        form = bound[1]
+        typed = [(field.label, str(field.value() or "")) for field in form]
+        unsent = (ticket_actions.ACTION_FORMS[bound[0]].label, [(label, v) for label, v in typed if v.strip()])
     canned = list(CannedResponse.objects.filter(is_active=True))
     if composer is None:
         chosen = next((c for c in canned if str(c.pk) == request.GET.get("canned")), None)
@@ -145,6 +150,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "rr": rr,
         "actions": [(a, forms[a.name]) for a in actions],
         "open_action": bound[0] if bound else "",
+        "unsent": unsent,
         "composer": composer,
         "canned": canned,
         "credit_codes": money.store_credit_codes(email=rr.email),
