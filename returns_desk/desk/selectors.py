@@ -1,6 +1,6 @@
 """Reads for the ticket page beyond the return itself: the policy panel, the customer's history, what is next."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Case, Q, When
 
@@ -21,8 +21,13 @@ class PolicyPanel:
 
 def policy_panel(rr: ReturnRequest) -> PolicyPanel:
     """Each order line's eligibility with its reasons, and the quote's breakdown — the customer's figures."""
+    from returns_desk.payments.models import Refund
+
     terms = active_policy().terms()
     ofacts = order_facts(rr.order)
+    # Priced as when the customer asked: this return's own refunds are not "already refunded" for it.
+    own = sum(r.amount for r in rr.refunds.all() if r.status in Refund.ACTIVE_STATUSES)
+    ofacts = replace(ofacts, already_refunded=max(ofacts.already_refunded - own, 0))
     facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)  # as it stood for this return
     lines = sorted(rr.order.lines.all(), key=lambda line: line.pk)
     today = clock.today()

@@ -389,5 +389,29 @@ def actions_for(rr: ReturnRequest, user) -> list[TicketAction]:
     if "issue_refund" not in names and "request_refund_approval" in names and rr.status == "inspected":
         # The refund form itself turns into a request for approval above the limit.
         names = ["issue_refund", *[n for n in names if n != "request_refund_approval"]]
-    offered = [ACTION_FORMS[n] for n in ACTION_FORMS if n in names]
+    offered = [ACTION_FORMS[n] for n in DISPLAY_ORDER if n in names]
     return sorted(offered, key=lambda a: a.danger)  # the way forward first; reject, cancel, deny last
+
+
+# The order a VA meets them on a ticket: the usual next step first.
+DISPLAY_ORDER = [
+    "approve",
+    "request_info",
+    "info_received",
+    "mark_in_transit",
+    "receive",
+    "inspect",
+    "issue_refund",
+    "issue_store_credit",
+    "ship_exchange",
+    "refund_without_return",
+    "request_refund_approval",
+    "approve_refund",
+    "refund_succeeded",
+    "retry_refund",
+    "close",
+    "deny_refund",
+    "refund_failed",
+    "reject",
+    "cancel",
+]

@@ -26,7 +26,7 @@ def offered(client, rr) -> list[str]:
 
 def test_only_the_transitions_this_user_may_run_now_are_offered(client, agent, manager):
     client.force_login(agent)
-    assert offered(client, return_in_state("requested")) == ["request_info", "approve", "reject", "cancel"]
+    assert offered(client, return_in_state("requested")) == ["approve", "request_info", "reject", "cancel"]
     assert offered(client, return_in_state("received")) == ["inspect"]
     assert offered(client, return_in_state("awaiting_approval")) == []  # managers decide
     client.force_login(manager)
