@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass, replace
 
-from django.db.models import Case, Q, When
+from django.db.models import Q
 
 from returns_desk.core import clock
 from returns_desk.policies import engine
 from returns_desk.policies.selectors import active_policy
-from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
+from returns_desk.returns.models import ReturnRequest
 from returns_desk.returns.services import line_facts, line_facts_for_order, order_facts
 
 from .models import CustomerFlag
@@ -43,7 +43,7 @@ def policy_panel(rr: ReturnRequest) -> PolicyPanel:
 def earlier_returns(rr: ReturnRequest, limit: int = 10) -> list[ReturnRequest]:
     """The customer's other returns (by email), newest first."""
     return list(
-        ReturnRequest.objects.filter(email__iexact=rr.email)
+        ReturnRequest.objects.filter(email=rr.email)  # the order's address, as written: indexed
         .exclude(pk=rr.pk)
         .only("rma_number", "status", "created_at", "quoted_amount", "currency")
         .order_by("-created_at")[:limit]
@@ -55,13 +55,14 @@ def customer_flag(email: str) -> CustomerFlag | None:
 
 
 def next_in_queue(rr: ReturnRequest, user) -> ReturnRequest | None:
-    """The next return to work: the user's own open ones first, then unassigned, soonest due first."""
-    open_states = sorted(OPEN_STATUSES)
-    return (
-        ReturnRequest.objects.filter(Q(assignee=user) | Q(assignee__isnull=True), status__in=open_states)
-        .exclude(pk=rr.pk)
-        .exclude(status="needs_info")
-        .only("pk", "rma_number")
-        .order_by(Case(When(assignee=user, then=0), default=1), "sla_due_at", "created_at")
-        .first()
-    )
+    """The next return waiting on the desk: the user's own first, then unassigned, soonest due first.
+
+    A return waits on the desk exactly when its SLA clock runs (`sla_due_at` set), so each of the two
+    queries walks the (assignee, sla_due_at) index in order and stops at the first row.
+    """
+    candidates = ReturnRequest.objects.filter(sla_due_at__isnull=False).exclude(pk=rr.pk).only("pk", "rma_number")
+    for owner in (Q(assignee=user), Q(assignee__isnull=True)):
+        found = candidates.filter(owner).order_by("sla_due_at", "pk").first()
+        if found is not None:
+            return found
+    return None

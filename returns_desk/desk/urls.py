@@ -10,6 +10,7 @@ urlpatterns = [
     path("returns/<int:pk>/", views.ticket, name="ticket"),
     path("returns/<int:pk>/claim/", views.claim, name="claim"),
     path("returns/<int:pk>/act/<str:action>/", views.act, name="act"),
+    path("returns/<int:pk>/action-form/<str:action>/", views.action_form, name="action-form"),
     path("returns/<int:pk>/reply/", views.reply, name="reply"),
     path("returns/<int:pk>/documents/<str:kind>.pdf", views.ticket_document, name="ticket-document"),
     path("photos/<int:pk>.jpg", views.photo, name="photo"),

@@ -132,9 +132,13 @@ def claim(request, pk: int):
 def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, status=200):
     """The ticket with its forms; `bound` is (action name, form) to show again with what was typed."""
     actions = ticket_actions.actions_for(rr, request.user)
-    forms = {a.name: ticket_actions.build_form(a, rr) for a in actions}
+    names = [a.name for a in actions]
+    # Only the open action's form is built; the others load when opened (htmx), or by ?open= without JS.
+    wanted = bound[0] if bound and bound[0] in names else request.GET.get("open", "")
+    open_action = wanted if wanted in names else (names[0] if names else "")
+    forms = {a.name: ticket_actions.build_form(a, rr) for a in actions if a.name == open_action}
     unsent = None
-    if bound and bound[0] in forms:
+    if bound and bound[0] in names:
         forms[bound[0]] = bound[1]
     elif bound:  # the action is no longer possible: keep what was typed where the VA can copy it
         form = bound[1]
@@ -148,8 +152,8 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         )
     context = {
         "rr": rr,
-        "actions": [(a, forms[a.name]) for a in actions],
-        "open_action": bound[0] if bound else "",
+        "actions": [(a, forms.get(a.name)) for a in actions],
+        "open_action": open_action,
         "unsent": unsent,
         "composer": composer,
         "canned": canned,
@@ -175,6 +179,19 @@ def _ticket_or_404(pk: int) -> ReturnRequest:
 @desk_staff
 def ticket(request, pk: int):
     return _ticket_page(request, _ticket_or_404(pk))
+
+
+@desk_staff
+def action_form(request, pk: int, action: str):
+    """One action's form, fetched when its panel is opened (htmx); without htmx, the ticket with it open."""
+    if not request.htmx:
+        return redirect(f"{reverse('desk:ticket', args=[pk])}?open={action}#action-{action}")
+    rr = _ticket_or_404(pk)
+    spec = next((a for a in ticket_actions.actions_for(rr, request.user) if a.name == action), None)
+    if spec is None:
+        return render(request, "desk/includes/action_unavailable.html", {"rr": rr}, status=409)
+    context = {"rr": rr, "action": spec, "form": ticket_actions.build_form(spec, rr)}
+    return render(request, "desk/includes/action_panel.html", context)
 
 
 @desk_staff

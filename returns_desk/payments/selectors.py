@@ -8,6 +8,12 @@ from django.db.models import Max, Min, Q, QuerySet, Sum
 from .models import Dispute, Refund, StoreCredit
 
 
+def _email_matches(email: str) -> Q:
+    """As written or in lower case: both use the email index (a case-insensitive match would scan the table)."""
+    email = email.strip()
+    return Q(email=email) | Q(email=email.lower())
+
+
 def refunded_total_for_order(order_id: int) -> int:
     """Minor units refunded, or on their way back, for an order (pending and succeeded refunds)."""
     total = Refund.objects.filter(order_id=order_id, status__in=Refund.ACTIVE_STATUSES).aggregate(s=Sum("amount"))["s"]
@@ -16,7 +22,7 @@ def refunded_total_for_order(order_id: int) -> int:
 
 def store_credit_balance(email: str) -> int:
     """A customer's balance is derived from the ledger, never stored."""
-    return StoreCredit.objects.filter(email__iexact=email).aggregate(s=Sum("amount"))["s"] or 0
+    return StoreCredit.objects.filter(_email_matches(email)).aggregate(s=Sum("amount"))["s"] or 0
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ def store_credit_codes(*, email: str = "", code: str = "") -> list[CreditCode]:
     """Each code with what was issued and what is left, in one aggregate query."""
     entries = StoreCredit.objects.all()
     if email:
-        entries = entries.filter(email__iexact=email.strip())
+        entries = entries.filter(_email_matches(email))
     if code:
         entries = entries.filter(code=code.strip().upper())
     rows = (

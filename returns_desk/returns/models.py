@@ -113,6 +113,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["assignee", "sla_due_at"]),
             models.Index(fields=["sla_due_at"]),
             models.Index(fields=["quoted_amount"]),
             models.Index(fields=["priority", "created_at"]),

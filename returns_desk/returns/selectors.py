@@ -1,12 +1,8 @@
 """Reads of returns, shaped so that the query count does not grow with the rows shown."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 
 from .models import ReturnEvent, ReturnItem, ReturnRequest
-
-
-def returns_for_list() -> QuerySet[ReturnRequest]:
-    return ReturnRequest.objects.select_related("order", "assignee").order_by("-created_at", "-id")
 
 
 def return_for_ticket(pk: int) -> ReturnRequest:
@@ -20,7 +16,12 @@ def return_for_ticket(pk: int) -> ReturnRequest:
                     "order_line__product", "reason", "exchange_product"
                 ).prefetch_related("photos"),
             ),
-            Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user").order_by("created_at", "id")),
+            Prefetch(
+                "events",
+                queryset=ReturnEvent.objects.select_related("actor_user")
+                .defer("data", "actor_user__password", "actor_user__last_login", "actor_user__date_joined")
+                .order_by("created_at", "id"),
+            ),
             "refunds",
             "order__lines",
             "order__disputes",

@@ -74,3 +74,23 @@ def test_manager_reads_the_outbox_and_documents_in_admin(client, manager, django
     assert "Your return is approved" in outbox and rr.email in outbox
     assert rr.rma_number in client.get("/admin/documents/document/").content.decode()
     assert client.get("/admin/notifications/inboundemail/").status_code == 200
+
+
+def test_managers_write_canned_responses_with_a_preview_and_checked_placeholders(client, manager):
+    from returns_desk.desk.models import CannedResponse
+
+    manager.is_superuser = False
+    manager.save()
+    client.force_login(manager)
+    bad = client.post(
+        "/admin/desk/cannedresponse/add/",
+        {"title": "Oops", "body": "Hi {firstname}", "action": "", "is_active": "on", "position": 0},
+    )
+    assert "Unknown placeholder(s): firstname." in bad.content.decode()
+    client.post(
+        "/admin/desk/cannedresponse/add/",
+        {"title": "Hello", "body": "Hi {first_name}, about {rma}.", "action": "", "is_active": "on", "position": 0},
+    )
+    canned = CannedResponse.objects.get(title="Hello")
+    page = client.get(f"/admin/desk/cannedresponse/{canned.pk}/change/").content.decode()
+    assert "Hi Casey, about RMA-000123." in page

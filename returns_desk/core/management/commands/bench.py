@@ -81,6 +81,7 @@ class Command(BaseCommand):
         warm, cold = self.time_desk_queue()
         self.emit("desk_queue_ms", warm, "ms")
         self.emit("desk_queue_cold_counts_ms", cold, "ms")
+        self.emit("desk_ticket_ms", self.time_desk_ticket(), "ms")
 
     def time_label(self, samples: int = 25) -> float:
         """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
@@ -189,3 +190,33 @@ class Command(BaseCommand):
             client.get(url)
             cold.append(time.perf_counter() - started)
         return median_ms(warm), median_ms(cold)
+
+    def time_desk_ticket(self, samples: int = 40) -> float:
+        """Median time of the ticket page for the return with the longest timeline (forms, policy panel,
+        history and all), as a VA sees it."""
+        from django.contrib.auth import get_user_model
+        from django.db.models import Count
+        from django.test import Client
+
+        from returns_desk.returns.models import ReturnRequest
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="agent"))
+        busiest = (
+            ReturnRequest.objects.filter(status="inspected")
+            .annotate(n=Count("events"))
+            .order_by("-n")
+            .values_list("pk", flat=True)[:1]
+            .get()
+        )
+        url = f"/desk/returns/{busiest}/"
+        client.get(url)
+        timings = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise CommandError(f"ticket page answered {response.status_code}")
+        return median_ms(timings)
