@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from returns_desk.core import clock
 from returns_desk.payments.models import Dispute
@@ -37,12 +37,16 @@ def flagged_customer() -> Exists:
     return Exists(CustomerFlag.objects.filter(email=OuterRef("email"), kind__in=CustomerFlag.FLAGGED))
 
 
+# Returns with a desk deadline first, soonest due; those waiting on others (no deadline) after them.
+DUE_FIRST = (F("sla_due_at").asc(nulls_last=True), "created_at")
+
+
 @dataclass(frozen=True)
 class Queue:
     key: str
     label: str
     condition: Callable[[object, dt.datetime], Q]
-    ordering: tuple[str, ...] = ("sla_due_at", "created_at")
+    ordering: tuple = ("sla_due_at", "created_at")
     managers_only: bool = False
     per_user: bool = False
 
@@ -50,8 +54,8 @@ class Queue:
 QUEUES: dict[str, Queue] = {
     q.key: q
     for q in [
-        Queue("mine", "My open", lambda user, now: Q(assignee=user, status__in=OPEN), per_user=True),
-        Queue("unassigned", "Unassigned", lambda user, now: Q(assignee__isnull=True, status__in=OPEN)),
+        Queue("mine", "My open", lambda user, now: Q(assignee=user, status__in=OPEN), DUE_FIRST, per_user=True),
+        Queue("unassigned", "Unassigned", lambda user, now: Q(assignee__isnull=True, status__in=OPEN), DUE_FIRST),
         Queue("new", "New", lambda user, now: Q(status=S.REQUESTED)),
         Queue("waiting", "Waiting on customer", lambda user, now: Q(status=S.NEEDS_INFO), ("-status_changed_at",)),
         Queue(
@@ -178,11 +182,16 @@ class Page:
 
 
 def page_of(rows: QuerySet, number: int) -> Page:
-    """One page, fetched with one extra row to know whether another follows (no COUNT of the whole set)."""
+    """One page, fetched with one extra row to know whether another follows (no COUNT of the whole set).
+
+    The page's ids are found first (a narrow sort), then only those rows are loaded with their joins and
+    per-row subqueries; sorting the wide rows would compute those for every candidate.
+    """
     number = max(number, 1)
     offset = (number - 1) * PAGE_SIZE
-    fetched = list(rows[offset : offset + PAGE_SIZE + 1])
-    return Page(rows=fetched[:PAGE_SIZE], number=number, has_next=len(fetched) > PAGE_SIZE)
+    ids = list(rows.values_list("pk", flat=True)[offset : offset + PAGE_SIZE + 1])
+    by_id = {rr.pk: rr for rr in rows.order_by().filter(pk__in=ids[:PAGE_SIZE])}
+    return Page(rows=[by_id[pk] for pk in ids[:PAGE_SIZE]], number=number, has_next=len(ids) > PAGE_SIZE)
 
 
 @dataclass(frozen=True)

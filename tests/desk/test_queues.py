@@ -43,10 +43,12 @@ def queries(client, url) -> int:
 
 def test_every_queue_answers_in_at_most_12_queries_whatever_the_rows(client, manager):
     client.force_login(manager)
-    return_in_state("requested")
+    states = ["requested", "needs_info", "approved", "received", "inspected", "refund_failed", "closed"]
+    for state in states:  # one row in most queues, so both measures load a page
+        return_in_state(state)
     urls = [f"/desk/?queue={key}" for key in QUEUES] + ["/desk/?queue=all&sort=value&age=today&flagged=on&q=Casey"]
     few = {url: queries(client, url) for url in urls}
-    for state in ["requested", "needs_info", "approved", "received", "inspected", "refund_failed", "closed"] * 9:
+    for state in states * 9:
         return_in_state(state)
     many = {url: queries(client, url) for url in urls}
     assert many == few
