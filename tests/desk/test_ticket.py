@@ -168,3 +168,19 @@ def test_unknown_action_is_a_404_and_get_is_refused(client, agent):
     client.force_login(agent)
     assert client.post(f"/desk/returns/{rr.pk}/act/explode/").status_code == 404
     assert client.get(f"/desk/returns/{rr.pk}/act/approve/").status_code == 405
+
+
+def test_closed_action_panels_load_their_form_when_opened_with_or_without_javascript(client, agent):
+    rr = return_in_state("requested")
+    client.force_login(agent)
+    page = client.get(rr.get_absolute_url()).content.decode()
+    assert 'name="reject-reason"' not in page  # only the first action's form is built
+    assert 'href="?open=reject#action-reject"' in page
+    fragment = client.get(f"/desk/returns/{rr.pk}/action-form/reject/", HTTP_HX_REQUEST="true")
+    assert 'name="reject-reason"' in fragment.content.decode() and b"<html" not in fragment.content
+    plain = client.get(f"/desk/returns/{rr.pk}/action-form/reject/")
+    assert plain.status_code == 302 and plain["Location"].endswith("?open=reject#action-reject")
+    opened = client.get(f"{rr.get_absolute_url()}?open=reject").content.decode()
+    assert 'name="reject-reason"' in opened
+    gone = client.get(f"/desk/returns/{rr.pk}/action-form/inspect/", HTTP_HX_REQUEST="true")
+    assert gone.status_code == 409 and "no longer possible" in gone.content.decode()
