@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from returns_desk.core.admin import ReadOnlyAdmin
 
 from .models import InboundAttachment, InboundEmail, OutboundEmail
+from .services import email_send_again
 
 
 @admin.register(OutboundEmail)
@@ -14,6 +15,17 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     search_fields = ["to_email", "subject", "message_id", "event_key", "return_request__rma_number"]
     list_select_related = ["return_request"]
     date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    @admin.action(description="Send again (same message, fresh retries)", permissions=["send"])
+    def send_again(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        for email_id in ids:
+            email_send_again(email_id=email_id)
+        self.message_user(request, f"{len(ids)} email(s) queued to be sent again.", messages.SUCCESS)
+
+    def has_send_permission(self, request):
+        return request.user.has_perm("notifications.change_outboundemail")
 
 
 class InboundAttachmentInline(admin.TabularInline):

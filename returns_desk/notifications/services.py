@@ -124,6 +124,20 @@ def email_for_desk_message(sender, *, return_request: ReturnRequest, event: Retu
     )
 
 
+def email_send_again(*, email_id: int) -> OutboundEmail:
+    """A manager sends an email again (it gave up, or the customer says it never came): the same message,
+    Message-ID included, queued now with a fresh round of retries."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().get(pk=email_id)
+        if email.status == OutboundEmail.Status.SENDING and email.sending_until and email.sending_until > clock.now():
+            return email  # a worker is sending it right now
+        email.status, email.attempts, email.next_attempt_at = OutboundEmail.Status.QUEUED, 0, clock.now()
+        email.sending_until = None
+        email.save(update_fields=["status", "attempts", "next_attempt_at", "sending_until"])
+        enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
+    return email
+
+
 def email_claim(*, email_id: int) -> OutboundEmail | None:
     """Take a short lease on a queued email; None when it was sent, gave up, or another worker holds it."""
     now = clock.now()

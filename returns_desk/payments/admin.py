@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from returns_desk.core.admin import ReadOnlyAdmin
 
 from .models import Dispute, Refund, StoreCredit, StripeEvent
+from .webhooks import stripe_event_process_again
 
 
 @admin.register(Refund)
@@ -38,6 +39,19 @@ class DisputeAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ["stripe_event_id", "type", "status", "received_at", "processed_at"]
+    list_display = ["stripe_event_id", "type", "status", "error", "received_at", "processed_at"]
     list_filter = ["status", "type"]
     search_fields = ["stripe_event_id", "type"]
+    actions = ["process_again"]
+
+    @admin.action(
+        description="Process again (safe: handlers ignore what they already applied)", permissions=["process"]
+    )
+    def process_again(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        for event_id in ids:
+            stripe_event_process_again(event_id=event_id)
+        self.message_user(request, f"{len(ids)} event(s) queued to be processed again.", messages.SUCCESS)
+
+    def has_process_permission(self, request):
+        return request.user.has_perm("payments.change_stripeevent")

@@ -51,6 +51,14 @@ def stripe_webhook(request):
     return JsonResponse({"received": True, "duplicate": False})
 
 
+def stripe_event_process_again(*, event_id: int) -> None:
+    """Run a stored event through the handlers again (after a fix, or to heal a failure). Handlers are
+    idempotent: a refund outcome already recorded or a dispute update older than the last changes nothing."""
+    with transaction.atomic():
+        StripeEvent.objects.filter(pk=event_id).update(status=StripeEvent.Status.RECEIVED, error="")
+        enqueue_on_commit("returns_desk.payments.tasks.process_stripe_event", event_id)
+
+
 def process_stored_event(event_id: int) -> str:
     with transaction.atomic():
         stored = StripeEvent.objects.select_for_update().get(pk=event_id)

@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import ReasonCode, ReturnPolicy
+from .services import policy_activate
 
 
 @admin.register(ReturnPolicy)
@@ -17,6 +18,15 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "auto_approve"]
     search_fields = ["name"]
+    actions = ["make_active"]
+
+    @admin.action(description="Make active (the others become inactive)")
+    def make_active(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one policy to make active.", messages.ERROR)
+            return
+        policy = policy_activate(policy=queryset.get())
+        self.message_user(request, f"“{policy.name}” is now the active policy.", messages.SUCCESS)
 
 
 @admin.register(ReasonCode)

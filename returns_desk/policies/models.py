@@ -63,6 +63,12 @@ class ReturnPolicy(models.Model):
         return f"{self.name}{' (active)' if self.is_active else ''}"
 
     def clean(self) -> None:
+        if self.is_active:
+            other = ReturnPolicy.objects.filter(is_active=True).exclude(pk=self.pk).first()
+            if other is not None:
+                raise ValidationError(
+                    {"is_active": f"“{other.name}” is the active policy. Use “Make active” in the list to switch."}
+                )
         if not isinstance(self.non_returnable_categories, list) or not all(
             isinstance(c, str) for c in self.non_returnable_categories
         ):

@@ -94,3 +94,70 @@ def test_managers_write_canned_responses_with_a_preview_and_checked_placeholders
     canned = CannedResponse.objects.get(title="Hello")
     page = client.get(f"/admin/desk/cannedresponse/{canned.pk}/change/").content.decode()
     assert "Hi Casey, about RMA-000123." in page
+
+
+def test_a_second_active_policy_is_refused_with_a_reason_and_make_active_switches(client, manager):
+    from returns_desk.policies.models import ReturnPolicy
+
+    client.force_login(manager)
+    current = ReturnPolicy.objects.get(is_active=True)
+    data = {
+        "name": "Holiday returns",
+        "is_active": "on",
+        "currency": "USD",
+        "return_window_days": 60,
+        "restocking_fee_percent": "0",
+        "return_shipping_fee": 0,
+        "non_returnable_categories": "[]",
+        "store_credit_bonus_percent": "150",
+        "returnless_refund_threshold": 0,
+        "agent_refund_limit": 20000,
+        "sla_first_response_hours": 24,
+        "sla_inspection_hours": 48,
+        "sla_refund_hours": 24,
+    }
+    refused = client.post("/admin/policies/returnpolicy/add/", data).content.decode()
+    assert "Ensure this value is less than or equal to 100." in refused
+    assert f"“{current.name}” is the active policy." in refused
+    client.post("/admin/policies/returnpolicy/add/", {**data, "is_active": "", "store_credit_bonus_percent": "15"})
+    holiday = ReturnPolicy.objects.get(name="Holiday returns")
+    client.post(
+        "/admin/policies/returnpolicy/",
+        {"action": "make_active", "_selected_action": [holiday.pk]},
+    )
+    assert list(ReturnPolicy.objects.filter(is_active=True)) == [holiday]
+
+
+def test_stripe_events_can_be_processed_again_and_emails_sent_again(
+    client, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    from returns_desk.notifications.models import OutboundEmail
+    from returns_desk.notifications.services import email_queue
+    from returns_desk.payments.models import StripeEvent
+
+    event = StripeEvent.objects.create(
+        stripe_event_id="evt_again", type="customer.created", payload={"type": "customer.created"}, status="failed"
+    )
+    rr = return_in_state("approved")
+    email = email_queue(return_request=rr, kind="approved", event_key="again-1", extra={"event": None})
+    OutboundEmail.objects.filter(pk=email.pk).update(status="failed", attempts=5)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/payments/stripeevent/", {"action": "process_again", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.status == "ignored"  # processed again: a type the desk does not act on
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/notifications/outboundemail/", {"action": "send_again", "_selected_action": [email.pk]})
+    email.refresh_from_db()
+    assert email.status == "sent" and len(mailoutbox) == 1
+    assert mailoutbox[0].extra_headers["Message-ID"] == email.message_id
+
+
+def test_user_list_shows_groups_and_refund_limits(client, manager, agent):
+    from returns_desk.desk.models import StaffProfile
+
+    StaffProfile.objects.create(user=agent, refund_limit=5000)
+    client.force_login(manager)
+    page = client.get("/admin/auth/user/").content.decode()
+    assert "Agents" in page and "$50.00" in page
