@@ -1,6 +1,7 @@
 """Writes to shop data."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -8,6 +9,7 @@ from django.db.models import F
 from returns_desk.core import clock
 from returns_desk.core.errors import ServiceError
 
+from .importing import OrderInput
 from .models import Order, OrderLine, Product
 
 
@@ -65,3 +67,74 @@ def order_create_replacement(
         for sku, quantity in wanted.items():
             Product.objects.filter(pk=products[sku].pk).update(stock=F("stock") - quantity)
     return replacement
+
+
+@dataclass
+class ImportResult:
+    created: list[str]
+    updated: list[str]
+
+
+def orders_import(*, orders: Sequence[OrderInput]) -> ImportResult:
+    """Create or update orders by number, all in one transaction: the same file twice changes nothing more.
+
+    Lines are matched by SKU: an existing line is updated, a new one added; a line missing from the
+    import is kept (a return may point at it). Products are created for unknown SKUs with no stock.
+    """
+    result = ImportResult(created=[], updated=[])
+    with transaction.atomic():
+        known = {o.number: o for o in Order.objects.select_for_update().filter(number__in=[o.number for o in orders])}
+        skus = {line.sku for order in orders for line in order.lines}
+        products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+        for order in orders:
+            for line in order.lines:
+                if line.sku not in products:
+                    products[line.sku] = Product.objects.create(
+                        sku=line.sku,
+                        title=line.title,
+                        category=line.category,
+                        price=line.unit_price,
+                        currency=order.currency,
+                        stock=0,
+                    )
+        for data in orders:
+            fields = {
+                "email": data.email,
+                "customer_name": data.customer_name,
+                "shipping_address": data.shipping_address,
+                "placed_at": data.placed_at,
+                "delivered_at": data.delivered_at,
+                "currency": data.currency,
+                "shipping_paid": data.shipping_paid,
+                "amount_paid": data.amount_paid,
+                "payment_reference": data.payment_reference,
+            }
+            order = known.get(data.number)
+            if order is None:
+                order = Order.objects.create(number=data.number, **fields)
+                result.created.append(order.number)
+            else:
+                changed = [name for name, value in fields.items() if getattr(order, name) != value]
+                for name in changed:
+                    setattr(order, name, fields[name])
+                if changed:
+                    order.save(update_fields=changed)
+                result.updated.append(order.number)
+            existing = {line.sku: line for line in order.lines.all()}
+            for line in data.lines:
+                values = {
+                    "product": products[line.sku],
+                    "title": line.title,
+                    "category": line.category,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                    "final_sale": line.final_sale,
+                }
+                current = existing.get(line.sku)
+                if current is None:
+                    OrderLine.objects.create(order=order, sku=line.sku, **values)
+                else:
+                    for name, value in values.items():
+                        setattr(current, name, value)
+                    current.save()
+    return result

@@ -154,6 +154,8 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 
 SHOP_NAME = env("SHOP_NAME", default="Northwind Outfitters")
+# Shared secret of the shop's signed order push (/webhooks/orders/); unset: the webhook refuses everything.
+SHOP_WEBHOOK_SECRET = env("SHOP_WEBHOOK_SECRET", default="")
 
 LOGGING = {
     "version": 1,
