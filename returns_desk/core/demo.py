@@ -28,7 +28,7 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit, new_store_credit_code
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
-from returns_desk.returns import services, sla
+from returns_desk.returns import milestones, services, sla
 from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
 
@@ -705,6 +705,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                             created_at=moment,
                         )
                     )
+                milestones.stamp(rr, action=action, to_state=target, moment=moment)
                 state = target
         with transaction.atomic():
             Order.objects.bulk_create([replacement for _, replacement, _ in exchanges], batch_size=1000)

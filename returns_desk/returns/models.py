@@ -102,6 +102,12 @@ class ReturnRequest(FSMModelMixin, models.Model):
     sla_paused_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="Time left on the clock when it was paused to wait on the customer."
     )
+    # Milestones (see `milestones.stamp`): what reports measure stage times and SLA compliance with.
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    inspected_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
     status_changed_at = models.DateTimeField(default=clock.now)

@@ -26,8 +26,8 @@ from returns_desk.policies import engine
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
 
+from . import milestones, sla
 from . import permissions as can
-from . import sla
 from .actions import ACTIONS
 from .models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnStatus, SurveyResponse
 from .signals import message_recorded, return_transitioned, transition_recorded
@@ -155,6 +155,7 @@ def run_transition(
         now = clock.now()
         rr.status_changed_at = rr.updated_at = now
         _restart_sla_clock(rr, from_state=from_state, now=now)
+        milestones.stamp(rr, action=action, to_state=rr.status, moment=now)
         after = _column_values(rr)
         rr.save(update_fields=[name for name, value in after.items() if before[name] != value])
         event = ReturnEvent.objects.create(
