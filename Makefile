@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-DEMO_ORDERS ?= 400
+DEMO_ORDERS ?= 1500
 DEMO_RETURNS ?= 600
 
 .PHONY: install demo test lint check-python clean

@@ -167,6 +167,29 @@ REJECTIONS = [
 ]
 FAILURES = ["The bank returned the transfer: account closed.", "Card issuer declined the refund: card expired."]
 CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS"]
+# SKUs the demo shop has real trouble with, so the insights page has something to prevent.
+PROBLEM_SKUS = {
+    "TOP-MERITEE-M": (
+        "damaged",
+        ["Seam split after the first wash.", "A hole by the seam already.", "Fabric pilled at once."],
+    ),
+    "BOT-SELVJEA-S": ("doesnt-fit", ["Runs a full size small.", "Waist far tighter than the size chart says."]),
+}
+SURVEY_COMMENTS = {
+    5: ["Quick and easy, thank you!", "Refund arrived in days.", ""],
+    4: ["Good, the label printing was simple.", ""],
+    3: ["Took a while but it worked out.", ""],
+    2: ["Slow to hear back.", "Had to chase twice."],
+    1: ["Still waiting for my money.", "Nobody answered my emails."],
+}
+
+
+def describe(rng: random.Random, line, reason) -> str:
+    """The customer's words: a problem SKU's own complaint when it comes back for its known reason."""
+    known = PROBLEM_SKUS.get(line.sku)
+    if known and known[0] == reason.code:
+        return rng.choice(known[1])
+    return rng.choice(DESCRIPTIONS.get(reason.code, [""]))
 
 
 def ensure_reference_data() -> None:
@@ -354,10 +377,20 @@ def plan_returns(
     recent = [o for o in shop.orders if (now - o.delivered_at).days < window_days - 6]
     older = [o for o in shop.orders if (now - o.delivered_at).days >= 12] or list(shop.orders)
     planned = []
+    troubled_orders = {
+        "recent": [o for o in recent if any(line.sku in PROBLEM_SKUS for line in shop.lines[o.pk])],
+        "older": [o for o in older if any(line.sku in PROBLEM_SKUS for line in shop.lines[o.pk])],
+    }
     for n in range(count):
         state = states[n] if n < len(states) else rng.choices(states, weights)[0]  # every state at least once
         pool = recent if state in EARLY_STATES else older
-        order, candidates = _order_with_returnable_lines(rng, pool, shop, remaining, non_returnable)
+        order = None
+        if rng.random() < 0.12:  # orders holding a problem SKU come back more often
+            order, candidates = _order_with_returnable_lines(
+                rng, troubled_orders["recent" if state in EARLY_STATES else "older"], shop, remaining, non_returnable
+            )
+        if order is None:
+            order, candidates = _order_with_returnable_lines(rng, pool, shop, remaining, non_returnable)
         if order is None and state in EARLY_STATES:
             # Recent orders are used up (large volumes): older orders can still carry a finished return.
             state = rng.choices(late_states, late_weights)[0]
@@ -365,10 +398,19 @@ def plan_returns(
         if order is None:
             continue  # nothing returnable is left in the shop
         picks = []
-        for line in rng.sample(candidates, min(len(candidates), rng.choice([1, 1, 1, 2]))):
+        chosen = rng.sample(candidates, min(len(candidates), rng.choice([1, 1, 1, 2])))
+        # A known problem SKU in the order is nearly always among what comes back, for its known reason.
+        troubled = [line for line in candidates if line.sku in PROBLEM_SKUS and line not in chosen]
+        if troubled and rng.random() < 0.9:
+            chosen = [troubled[0], *chosen[:1]]
+        by_code = {r.code: r for r in reasons}
+        for line in chosen:
             quantity = rng.randint(1, remaining[line.pk])
             remaining[line.pk] -= quantity
-            picks.append((line, quantity, rng.choice(reasons)))
+            reason = rng.choice(reasons)
+            if line.sku in PROBLEM_SKUS and rng.random() < 0.8 and PROBLEM_SKUS[line.sku][0] in by_code:
+                reason = by_code[PROBLEM_SKUS[line.sku][0]]
+            picks.append((line, quantity, reason))
         path = list(rng.choice(PATHS[state]))
         resolution = "refund"
         if "issue_store_credit" in path:
@@ -537,9 +579,7 @@ def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staf
                     resolution=plan.resolution,
                     by=Actor.customer(),
                     items=[
-                        services.RequestedItem(
-                            line.pk, qty, reason.code, rng.choice(DESCRIPTIONS.get(reason.code, [""]))
-                        )
+                        services.RequestedItem(line.pk, qty, reason.code, describe(rng, line, reason))
                         for line, qty, reason in plan.picks
                     ],
                 )
@@ -619,7 +659,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                         order_line=line,
                         quantity=qty,
                         reason=reason,
-                        condition_description=rng.choice(DESCRIPTIONS.get(reason.code, [""])),
+                        condition_description=describe(rng, line, reason),
                         outcome="accepted" if accepted else "",
                         grade="like_new" if accepted else "",
                         disposition="restock" if accepted else "",
@@ -746,6 +786,34 @@ def _reset_sequences() -> None:
             cursor.execute(sql)
 
 
+def seed_surveys(rng: random.Random) -> int:
+    """About half of the finished returns got a rating, a few days after they were resolved."""
+    from returns_desk.returns.models import SurveyResponse
+
+    finished = ReturnRequest.objects.filter(status__in=[S.RESOLVED, S.CLOSED]).exclude(
+        pk__in=SurveyResponse.objects.values("return_request_id")
+    )
+    rows = []
+    for pk, resolved_at, status_changed_at, rejected in finished.values_list(
+        "pk", "resolved_at", "status_changed_at", "rejection_reason"
+    ).order_by("pk"):
+        if rng.random() > 0.5:
+            continue
+        weights = [1, 1, 2, 4, 6] if not rejected else [5, 3, 2, 1, 1]
+        score = rng.choices([1, 2, 3, 4, 5], weights)[0]
+        moment = (resolved_at or status_changed_at) + dt.timedelta(days=rng.uniform(1, 5))
+        rows.append(
+            SurveyResponse(
+                return_request_id=pk,
+                score=score,
+                comment=rng.choice(SURVEY_COMMENTS[score]),
+                created_at=min(moment, timezone.now()),
+            )
+        )
+    SurveyResponse.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> dict[str, int]:
     """Build the demo shop; returns counts of what was made."""
     rng = random.Random(seed)
@@ -767,7 +835,8 @@ def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> d
     use_bulk = bulk if bulk is not None else returns > 5000
     made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
     disputes = seed_disputes(rng, now=now, count=max(2, min(12, returns // 100)))
-    return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes}
+    surveys = seed_surveys(rng)
+    return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes, "surveys": surveys}
 
 
 def portal_example_order() -> Order | None:

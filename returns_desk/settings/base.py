@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "returns_desk.documents",
     "returns_desk.notifications",
     "returns_desk.portal",
+    "returns_desk.insights",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,9 @@ CLOSE_AFTER_DAYS = env.int("CLOSE_AFTER_DAYS", default=14)
 # Customer portal: order lookups allowed per email address and per order number in a window.
 # Sessions read from the cache (Redis in production) and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Serial returners: this many returns within this many days flags a customer and holds auto-approval.
+SERIAL_RETURNER_RETURNS = env.int("SERIAL_RETURNER_RETURNS", default=4)
+SERIAL_RETURNER_DAYS = env.int("SERIAL_RETURNER_DAYS", default=90)
 CSRF_FAILURE_VIEW = "returns_desk.core.views.csrf_failure"
 PORTAL_LOOKUP_LIMIT = env.int("PORTAL_LOOKUP_LIMIT", default=10)
 PORTAL_LOOKUP_WINDOW_SECONDS = env.int("PORTAL_LOOKUP_WINDOW_SECONDS", default=15 * 60)

@@ -1,0 +1,410 @@
+"""The figures of the insights page. Each is one database query (aggregates, window functions); Python only
+divides two aggregates or compares them.
+
+The cohort is orders placed in the period: units sold are their lines, units returned the items of
+their returns that were not cancelled or rejected, so a return rate is a share of what that period sold.
+Activity figures (reasons, money, resolutions, stage times, satisfaction) count what happened in the
+period. A category narrows everything to lines (and returns with items) of that category.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncWeek
+from django.utils import timezone
+
+from returns_desk.core import clock
+from returns_desk.orders.models import OrderLine
+from returns_desk.payments.models import Refund, StoreCredit
+from returns_desk.policies.models import ReturnPolicy
+from returns_desk.returns.models import Resolution, ReturnItem, ReturnRequest, SurveyResponse
+from returns_desk.returns.models import ReturnStatus as S
+
+NOT_RETURNED = [S.CANCELLED, S.REJECTED]
+SCORES = range(1, 6)
+MIN_UNITS_FOR_RATE = 5  # fewer units sold than this say nothing about a SKU
+PREVENTION_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    category: str = ""
+
+    @property
+    def since(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def until(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+    def within(self, field: str) -> Q:
+        return Q(**{f"{field}__gte": self.since, f"{field}__lt": self.until})
+
+    @classmethod
+    def default(cls) -> "Period":
+        today = clock.today()
+        return cls(start=today - dt.timedelta(days=89), end=today)
+
+
+def _rate(returned: int, sold: int) -> float | None:
+    return returned / sold if sold else None
+
+
+# --- return rates -------------------------------------------------------------------------------------
+
+LEVELS = {
+    "sku": ("sku",),
+    "product": ("product_key",),
+    "category": ("category",),
+}
+
+
+def _line_keys(prefix: str = "") -> dict:
+    """The grouping columns for each level, from an order line (or an item's order line)."""
+    return {
+        "product_key": Coalesce(NullIf(F(f"{prefix}product__style"), Value("")), F(f"{prefix}sku")),
+    }
+
+
+def _sold(period: Period, level: str, *, category_filter: bool = True):
+    lines = OrderLine.objects.filter(period.within("order__placed_at"), order__exchange_for__isnull=True)
+    if category_filter and period.category:
+        lines = lines.filter(category=period.category)
+    group = {"sku": ["sku", "category"], "product": ["product_key", "category"], "category": ["category"]}[level]
+    return lines.annotate(**_line_keys()).values(*group).annotate(sold=Sum("quantity"), title=Min("title"))
+
+
+def _returned(period: Period, level: str, *, category_filter: bool = True):
+    items = ReturnItem.objects.filter(period.within("order_line__order__placed_at")).exclude(
+        return_request__status__in=NOT_RETURNED
+    )
+    if category_filter and period.category:
+        items = items.filter(order_line__category=period.category)
+    keys = {
+        "sku": F("order_line__sku"),
+        "product_key": _line_keys("order_line__")["product_key"],
+        "category": F("order_line__category"),
+    }
+    group = {"sku": ["sku", "category"], "product": ["product_key", "category"], "category": ["category"]}[level]
+    return items.annotate(**{name: keys[name] for name in group}).values(*group).annotate(returned=Sum("quantity"))
+
+
+@dataclass(frozen=True)
+class RateRow:
+    key: str
+    title: str
+    category: str
+    sold: int
+    returned: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.returned, self.sold)
+
+
+def return_rates(period: Period, level: str, *, category_filter: bool = True) -> list[RateRow]:
+    """Units returned ÷ units sold per SKU, product or category, highest rate first."""
+    key = LEVELS[level][0]
+    returned = {
+        (row[key], row.get("category", row[key])): row["returned"]
+        for row in _returned(period, level, category_filter=category_filter)
+    }
+    rows = [
+        RateRow(
+            key=row[key],
+            title=row["title"] if level != "category" else row[key],
+            category=row.get("category", row[key]),
+            sold=row["sold"],
+            returned=returned.get((row[key], row.get("category", row[key])), 0),
+        )
+        for row in _sold(period, level, category_filter=category_filter)
+    ]
+    return sorted(rows, key=lambda r: (-(r.rate or 0), -r.returned, r.key))
+
+
+# --- what happened in the period ----------------------------------------------------------------------
+
+
+def _returns_in(period: Period, field: str = "created_at"):
+    returns = ReturnRequest.objects.filter(period.within(field))
+    if period.category:
+        returns = returns.filter(
+            Exists(ReturnItem.objects.filter(return_request=OuterRef("pk"), order_line__category=period.category))
+        )
+    return returns
+
+
+def reasons(period: Period) -> list[dict]:
+    items = ReturnItem.objects.filter(period.within("return_request__created_at"))
+    if period.category:
+        items = items.filter(order_line__category=period.category)
+    return list(
+        items.values("reason__code", "reason__label")
+        .annotate(units=Sum("quantity"), returns=Count("return_request", distinct=True))
+        .order_by("-units", "reason__label")
+    )
+
+
+def weekly_money(period: Period) -> list[dict]:
+    """Per week: refunds paid, store credit issued (both minor units) and exchanges shipped."""
+    with_category = (
+        Exists(
+            ReturnItem.objects.filter(return_request=OuterRef("return_request"), order_line__category=period.category)
+        )
+        if period.category
+        else Q()
+    )
+    refunds = (
+        Refund.objects.filter(period.within("created_at"), status=Refund.Status.SUCCEEDED)
+        .filter(with_category)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(amount=Sum("amount"))
+    )
+    credit = (
+        StoreCredit.objects.filter(period.within("created_at"), kind=StoreCredit.Kind.ISSUE)
+        .filter(with_category)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(amount=Sum("amount"))
+    )
+    exchanges = (
+        _returns_in(period, "resolved_at")
+        .filter(resolution=Resolution.EXCHANGE)
+        .annotate(week=TruncWeek("resolved_at"))
+        .values("week")
+        .annotate(n=Count("pk"))
+    )
+    weeks: dict = {}
+
+    def row(week):
+        day = week.date() if isinstance(week, dt.datetime) else week
+        return weeks.setdefault(day, {"week": day, "refunds": 0, "store_credit": 0, "exchanges": 0})
+
+    for r in refunds:
+        row(r["week"])["refunds"] = r["amount"]
+    for r in credit:
+        row(r["week"])["store_credit"] = r["amount"]
+    for r in exchanges:
+        row(r["week"])["exchanges"] = r["n"]
+    return [weeks[w] for w in sorted(weeks)]
+
+
+def resolution_mix(period: Period) -> dict[str, int]:
+    """How the period's returns ended (or that they have not yet)."""
+    resolved = Q(resolved_at__isnull=False)
+    rejected = ~Q(rejection_reason="")
+    ended_unresolved = Q(status__in=[S.CANCELLED, S.CLOSED]) & Q(resolved_at__isnull=True) & ~rejected
+    return _returns_in(period).aggregate(
+        refund=Count("pk", filter=resolved & Q(resolution=Resolution.REFUND)),
+        store_credit=Count("pk", filter=resolved & Q(resolution=Resolution.STORE_CREDIT)),
+        exchange=Count("pk", filter=resolved & Q(resolution=Resolution.EXCHANGE)),
+        rejected=Count("pk", filter=rejected & ~resolved),
+        cancelled=Count("pk", filter=ended_unresolved),
+        open=Count("pk", filter=~resolved & ~rejected & ~Q(status__in=[S.CANCELLED, S.CLOSED])),
+    )
+
+
+def median_duration(period: Period, start_field: str, end_field: str) -> dt.timedelta | None:
+    """The median of end − start over the period's returns that reached both, by window functions: rows
+    numbered in duration order and counted, and the middle one (or two) kept."""
+    spans = (
+        _returns_in(period)
+        .filter(**{f"{start_field}__isnull": False, f"{end_field}__isnull": False})
+        .annotate(span=ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField()))
+        .annotate(position=Window(RowNumber(), order_by=[F("span").asc(), F("pk").asc()]), total=Window(Count("pk")))
+    )
+    middle = spans.filter(position__gte=F("total") / 2.0, position__lte=F("total") / 2.0 + 1).values_list(
+        "span", "position", "total"
+    )
+    rows = list(middle)
+    if not rows:
+        return None
+    total = rows[0][2]
+    wanted = {(total + 1) // 2, (total + 2) // 2}  # one row when odd, the two middle ones when even
+    picked = [span for span, position, _ in rows if position in wanted]
+    return sum(picked, dt.timedelta()) / len(picked)
+
+
+def sla_compliance(period: Period, policy: ReturnPolicy) -> dict[str, tuple[int, int]]:
+    """Per stage: (done within the policy's target, done at all) for the period's returns."""
+    hours = dt.timedelta(hours=1)
+    figures = _returns_in(period).aggregate(
+        first_done=Count("pk", filter=Q(first_response_at__isnull=False)),
+        first_ok=Count(
+            "pk", filter=Q(first_response_at__lte=F("created_at") + policy.sla_first_response_hours * hours)
+        ),
+        inspection_done=Count("pk", filter=Q(received_at__isnull=False, inspected_at__isnull=False)),
+        inspection_ok=Count("pk", filter=Q(inspected_at__lte=F("received_at") + policy.sla_inspection_hours * hours)),
+        refund_done=Count("pk", filter=Q(inspected_at__isnull=False, resolved_at__isnull=False)),
+        refund_ok=Count("pk", filter=Q(resolved_at__lte=F("inspected_at") + policy.sla_refund_hours * hours)),
+    )
+    return {
+        "first_response": (figures["first_ok"], figures["first_done"]),
+        "inspection": (figures["inspection_ok"], figures["inspection_done"]),
+        "refund": (figures["refund_ok"], figures["refund_done"]),
+    }
+
+
+# --- satisfaction -------------------------------------------------------------------------------------
+
+
+def _surveys(period: Period):
+    surveys = SurveyResponse.objects.filter(period.within("created_at"))
+    if period.category:
+        surveys = surveys.filter(
+            Exists(
+                ReturnItem.objects.filter(
+                    return_request=OuterRef("return_request"), order_line__category=period.category
+                )
+            )
+        )
+    return surveys
+
+
+def _score_counts() -> dict:
+    return {f"s{n}": Count("pk", filter=Q(score=n)) for n in SCORES}
+
+
+def satisfaction(period: Period) -> dict:
+    return _surveys(period).aggregate(average=Avg("score"), responses=Count("pk"), **_score_counts())
+
+
+def satisfaction_by(period: Period, dimension: str) -> list[dict]:
+    """Average and distribution by the return's main reason (its first item's), resolution, or agent."""
+    surveys = _surveys(period)
+    if dimension == "reason":
+        first_reason = ReturnItem.objects.filter(return_request=OuterRef("return_request")).order_by("pk")
+        surveys = surveys.annotate(label=Subquery(first_reason.values("reason__label")[:1]))
+    elif dimension == "resolution":
+        surveys = surveys.annotate(label=F("return_request__resolution"))
+    else:
+        surveys = surveys.annotate(
+            label=Coalesce(
+                NullIf(F("return_request__assignee__first_name"), Value("")),
+                F("return_request__assignee__username"),
+                Value("(unassigned)"),
+            )
+        )
+    rows = surveys.values("label").annotate(average=Avg("score"), responses=Count("pk"), **_score_counts())
+    result = list(rows.order_by("-responses", "label"))
+    if dimension == "resolution":
+        names = dict(Resolution.choices)
+        for row in result:
+            row["label"] = names.get(row["label"], row["label"])
+    return result
+
+
+def agent_throughput(period: Period) -> list[dict]:
+    """Per VA, from the returns they own: first responses, inspections and resolutions in the period."""
+    returns = ReturnRequest.objects.filter(assignee__isnull=False).filter(
+        period.within("first_response_at") | period.within("inspected_at") | period.within("resolved_at")
+    )
+    if period.category:
+        returns = returns.filter(
+            Exists(ReturnItem.objects.filter(return_request=OuterRef("pk"), order_line__category=period.category))
+        )
+    return list(
+        returns.values("assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(
+            first_responses=Count("pk", filter=period.within("first_response_at")),
+            inspections=Count("pk", filter=period.within("inspected_at")),
+            resolved=Count("pk", filter=period.within("resolved_at")),
+        )
+        .order_by("-resolved", "assignee__username")
+    )
+
+
+# --- prevention ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemSku:
+    row: RateRow
+    category_rate: float
+    top_reasons: list[tuple[str, int]]
+    words: list[str]
+
+
+def problem_skus(period: Period, sku_rates: list[RateRow], category_rates: list[RateRow]) -> list[ProblemSku]:
+    """SKUs returned more than twice as often as their category, with why (top reasons, customers' words)."""
+    by_category = {r.key: r.rate or 0 for r in category_rates}
+    flagged = [
+        r
+        for r in sku_rates
+        if r.sold >= MIN_UNITS_FOR_RATE and r.rate and r.rate > PREVENTION_FACTOR * by_category.get(r.category, 0)
+    ]
+    if not flagged:
+        return []
+    skus = [r.key for r in flagged]
+    cohort = (
+        ReturnItem.objects.filter(period.within("order_line__order__placed_at"), order_line__sku__in=skus)
+        .exclude(return_request__status__in=NOT_RETURNED)
+        .annotate(sku=F("order_line__sku"))
+    )
+    ranked_reasons = (
+        cohort.values("sku", "reason__label")
+        .annotate(units=Sum("quantity"))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("sku")], order_by=[F("units").desc(), F("reason__label")]))
+        .filter(rank__lte=3)
+        .order_by("sku", "rank")
+    )
+    reasons_for: dict[str, list] = {}
+    for row in ranked_reasons:
+        reasons_for.setdefault(row["sku"], []).append((row["reason__label"], row["units"]))
+    latest_words = (
+        cohort.exclude(condition_description="")
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("sku")], order_by=[F("return_request__created_at").desc(), F("pk").desc()]
+            )
+        )
+        .filter(rank__lte=3)
+        .values_list("sku", "condition_description")
+        .order_by("sku", "rank")
+    )
+    words_for: dict[str, list] = {}
+    for sku, words in latest_words:
+        words_for.setdefault(sku, []).append(words)
+    return [
+        ProblemSku(r, by_category.get(r.category, 0), reasons_for.get(r.key, []), words_for.get(r.key, []))
+        for r in flagged
+    ]
+
+
+def serial_returners(*, days: int | None = None, at_least: int | None = None, limit: int = 20) -> list[dict]:
+    """Customers with many returns lately (the same rule that flags their tickets and holds auto-approval)."""
+    days = days or settings.SERIAL_RETURNER_DAYS
+    at_least = at_least or settings.SERIAL_RETURNER_RETURNS
+    since = clock.now() - dt.timedelta(days=days)
+    return list(
+        ReturnRequest.objects.filter(created_at__gte=since)
+        .values("email")
+        .annotate(returns=Count("pk"), value=Sum("quoted_amount"))
+        .filter(returns__gte=at_least)
+        .order_by("-returns", "email")[:limit]
+    )
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
