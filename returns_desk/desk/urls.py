@@ -1,5 +1,7 @@
 from django.urls import path
 
+from returns_desk.insights.views import insights
+
 from . import views
 
 app_name = "desk"
@@ -18,4 +20,5 @@ urlpatterns = [
     path("disputes/<int:pk>/", views.dispute, name="dispute"),
     path("store-credit/", views.store_credit, name="store-credit"),
     path("inbox/", views.inbox, name="inbox"),
+    path("insights/", insights, name="insights"),
 ]

@@ -1,0 +1,219 @@
+"""The insights page as tables (each also a CSV download) and charts, from the queries' figures."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.safestring import SafeString
+
+from returns_desk.core.money import format_money
+from returns_desk.policies.selectors import active_policy
+
+from . import charts
+from . import queries as q
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)  # raw values: CSV writes them as they are
+    shown: list[list[str]] = field(default_factory=list)  # the same, as a person reads them
+    chart: SafeString | None = None
+    note: str = ""
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _duration(span: dt.timedelta | None) -> str:
+    if span is None:
+        return "—"
+    hours = span.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def _rate_table(key: str, title: str, rows: list[q.RateRow], *, limit: int | None = None, chart=False) -> Table:
+    shown_rows = [r for r in rows if r.sold] if limit is None else [r for r in rows if r.sold][:limit]
+    table = Table(key, title, ["Key", "Name", "Category", "Units sold", "Units returned", "Return rate"])
+    for r in shown_rows:
+        table.rows.append([r.key, r.title, r.category, r.sold, r.returned, round(r.rate or 0, 4)])
+        table.shown.append([r.key, r.title, r.category, str(r.sold), str(r.returned), _pct(r.rate)])
+    if chart:
+        table.chart = charts.hbars([charts.Bar(r.title, r.rate or 0, _pct(r.rate)) for r in shown_rows], title=title)
+    return table
+
+
+@dataclass
+class Report:
+    period: q.Period
+    summary: dict
+    tables: dict[str, Table]
+    problems: list[q.ProblemSku]
+
+
+def build(period: q.Period) -> Report:
+    policy = active_policy()
+
+    def _money(amount: int) -> str:
+        return format_money(amount or 0, policy.currency)
+
+    category_rates = q.return_rates(period, "category", category_filter=False)
+    sku_rates = q.return_rates(period, "sku")
+    product_rates = q.return_rates(period, "product")
+    shown_categories = [r for r in category_rates if not period.category or r.key == period.category]
+    tables: dict[str, Table] = {}
+
+    tables["categories"] = _rate_table("categories", "Return rate by category", shown_categories, chart=True)
+    tables["products"] = _rate_table("products", "Return rate by product (top 15)", product_rates, limit=15)
+    tables["skus"] = _rate_table("skus", "Return rate by SKU (top 20)", sku_rates, limit=20)
+
+    reasons = q.reasons(period)
+    t = Table("reasons", "Why customers return", ["Reason", "Units", "Returns"])
+    total_units = sum(r["units"] for r in reasons) or 1
+    for r in reasons:
+        t.rows.append([r["reason__label"], r["units"], r["returns"]])
+        t.shown.append([r["reason__label"], str(r["units"]), str(r["returns"])])
+    t.chart = charts.hbars(
+        [charts.Bar(r["reason__label"], r["units"], f"{r['units']} ({r['units'] / total_units:.0%})") for r in reasons],
+        title=t.title,
+    )
+    tables["reasons"] = t
+
+    weeks = q.weekly_money(period)
+    t = Table(
+        "weekly", "Refunds, store credit and exchanges by week", ["Week of", "Refunds", "Store credit", "Exchanges"]
+    )
+    for w in weeks:
+        t.rows.append([w["week"].isoformat(), w["refunds"], w["store_credit"], w["exchanges"]])
+        t.shown.append([f"{w['week']:%d %b}", _money(w["refunds"]), _money(w["store_credit"]), str(w["exchanges"])])
+    t.chart = charts.columns(
+        [f"{w['week']:%d %b}" for w in weeks],
+        [
+            charts.Series("Refunds", [w["refunds"] / 100 for w in weeks]),
+            charts.Series("Store credit", [w["store_credit"] / 100 for w in weeks]),
+        ],
+        title=t.title,
+        money=lambda v: _money(round(v * 100)),
+    )
+    t.note = f"{sum(w['exchanges'] for w in weeks)} exchanges shipped in the period."
+    tables["weekly"] = t
+
+    mix = q.resolution_mix(period)
+    names = {
+        "refund": "Refunded",
+        "store_credit": "Store credit",
+        "exchange": "Exchanged",
+        "rejected": "Rejected",
+        "cancelled": "Cancelled or expired",
+        "open": "Still open",
+    }
+    total = sum(mix.values()) or 1
+    t = Table("resolutions", "How returns ended", ["Outcome", "Returns", "Share"])
+    for k, label in names.items():
+        t.rows.append([label, mix[k], round(mix[k] / total, 4)])
+        t.shown.append([label, str(mix[k]), f"{mix[k] / total:.0%}"])
+    t.chart = charts.hbars([charts.Bar(names[k], mix[k], str(mix[k])) for k in names], title=t.title)
+    tables["resolutions"] = t
+
+    to_approve = q.median_duration(period, "created_at", "approved_at")
+    to_resolve = q.median_duration(period, "received_at", "resolved_at")
+    sla = q.sla_compliance(period, policy)
+    t = Table("stages", "Time per stage and SLA compliance", ["Measure", "Value"])
+    targets = {
+        "first_response": f"First response within {policy.sla_first_response_hours} h",
+        "inspection": f"Inspection within {policy.sla_inspection_hours} h of receipt",
+        "refund": f"Resolution within {policy.sla_refund_hours} h of inspection",
+    }
+    t.rows += [
+        ["Median requested → approved (hours)", round(to_approve.total_seconds() / 3600, 2) if to_approve else ""],
+        ["Median received → resolved (hours)", round(to_resolve.total_seconds() / 3600, 2) if to_resolve else ""],
+    ]
+    t.shown += [
+        ["Median requested → approved", _duration(to_approve)],
+        ["Median received → resolved", _duration(to_resolve)],
+    ]
+    bars = []
+    for stage, (ok, done) in sla.items():
+        share = ok / done if done else None
+        t.rows.append([targets[stage], round(share, 4) if share is not None else ""])
+        t.shown.append([targets[stage], f"{_pct(share)} ({ok} of {done})"])
+        bars.append(charts.Bar(targets[stage], share or 0, _pct(share), highlight=share is not None and share < 0.8))
+    t.chart = charts.hbars(bars, title="SLA compliance", label_width=300, width=640, scale=1.0)
+    tables["stages"] = t
+
+    overall = q.satisfaction(period)
+    t = Table("satisfaction", "Satisfaction", ["Rating", "Responses"])
+    for n in reversed(q.SCORES):
+        t.rows.append([n, overall[f"s{n}"]])
+        t.shown.append([f"{n} ★", str(overall[f"s{n}"])])
+    t.chart = charts.hbars(
+        [charts.Bar(f"{n} ★", overall[f"s{n}"], str(overall[f"s{n}"]), highlight=n <= 2) for n in reversed(q.SCORES)],
+        title="Ratings",
+    )
+    tables["satisfaction"] = t
+    for dimension, title in (("reason", "reason"), ("resolution", "resolution"), ("agent", "agent")):
+        rows = q.satisfaction_by(period, dimension)
+        t = Table(
+            f"satisfaction_{dimension}",
+            f"Satisfaction by {title}",
+            [title.capitalize(), "Average", "Responses", "5", "4", "3", "2", "1"],
+        )
+        for r in rows:
+            spread = [r[f"s{n}"] for n in reversed(q.SCORES)]
+            t.rows.append([r["label"] or "—", round(r["average"], 2), r["responses"], *spread])
+            t.shown.append([r["label"] or "—", f"{r['average']:.2f}", str(r["responses"]), *map(str, spread)])
+        tables[t.key] = t
+
+    t = Table("agents", "Agent throughput", ["Agent", "First responses", "Inspections", "Resolved"])
+    for r in q.agent_throughput(period):
+        name = (
+            " ".join(p for p in (r["assignee__first_name"], r["assignee__last_name"]) if p) or r["assignee__username"]
+        )
+        t.rows.append([name, r["first_responses"], r["inspections"], r["resolved"]])
+        t.shown.append([name, str(r["first_responses"]), str(r["inspections"]), str(r["resolved"])])
+    tables["agents"] = t
+
+    problems = q.problem_skus(period, sku_rates, category_rates)
+    t = Table(
+        "prevention",
+        "SKUs returned more than twice as often as their category",
+        ["SKU", "Name", "Return rate", "Category rate", "Top reasons", "In the customers' words"],
+    )
+    for p in problems:
+        reasons_text = "; ".join(f"{label} ({units})" for label, units in p.top_reasons)
+        words = " / ".join(p.words)
+        t.rows.append(
+            [p.row.key, p.row.title, round(p.row.rate or 0, 4), round(p.category_rate, 4), reasons_text, words]
+        )
+        t.shown.append([p.row.key, p.row.title, _pct(p.row.rate), _pct(p.category_rate), reasons_text, words])
+    tables["prevention"] = t
+
+    serial = q.serial_returners()
+    t = Table(
+        "serial",
+        f"Serial returners ({settings.SERIAL_RETURNER_RETURNS}+ returns in {settings.SERIAL_RETURNER_DAYS} days)",
+        ["Email", "Returns", "Value asked back"],
+    )
+    for r in serial:
+        t.rows.append([r["email"], r["returns"], r["value"]])
+        t.shown.append([r["email"], str(r["returns"]), _money(r["value"])])
+    tables["serial"] = t
+
+    sold = sum(r.sold for r in shown_categories)
+    returned = sum(r.returned for r in shown_categories)
+    summary = {
+        "return_rate": _pct(q._rate(returned, sold)),
+        "units_sold": sold,
+        "units_returned": returned,
+        "refunded": _money(sum(w["refunds"] for w in weeks)),
+        "credit": _money(sum(w["store_credit"] for w in weeks)),
+        "satisfaction": f"{overall['average']:.2f} / 5" if overall["average"] is not None else "—",
+        "responses": overall["responses"],
+        "to_approve": _duration(to_approve),
+        "to_resolve": _duration(to_resolve),
+        "categories": [r.key for r in category_rates],
+    }
+    return Report(period=period, summary=summary, tables=tables, problems=problems)

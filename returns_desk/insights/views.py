@@ -1,0 +1,43 @@
+"""/desk/insights/: the numbers that explain returns and prevent the next ones (managers)."""
+
+import csv
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from returns_desk.desk.access import managers_only
+from returns_desk.orders.models import Product
+
+from . import report
+from .forms import PeriodForm
+from .queries import Period
+
+
+def _categories() -> list[str]:
+    return list(Product.objects.order_by("category").values_list("category", flat=True).distinct())
+
+
+@managers_only
+def insights(request):
+    default = Period.default()
+    data = request.GET if request.GET.get("start") else None
+    form = PeriodForm(data, initial={"start": default.start, "end": default.end}, categories=_categories())
+    period = form.period() if form.is_bound and form.is_valid() else default
+    if form.is_bound and not form.is_valid():
+        return render(request, "insights/index.html", {"form": form, "report": None}, status=400)
+    built = report.build(period)
+    wanted = request.GET.get("export")
+    if wanted:
+        table = built.tables.get(wanted)
+        if table is None:
+            raise Http404("No such table.")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"{table.key}-{period.start}-{period.end}{'-' + period.category if period.category else ''}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        writer = csv.writer(response)
+        writer.writerow(table.headers)
+        writer.writerows(table.rows)
+        return response
+    query = request.GET.copy()
+    query.pop("export", None)
+    return render(request, "insights/index.html", {"form": form, "report": built, "query": query.urlencode()})
