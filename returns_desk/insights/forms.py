@@ -12,11 +12,13 @@ MAX_DAYS = 731
 class PeriodForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    category = forms.ChoiceField(label="Category", required=False)
+    category = forms.CharField(label="Category", required=False, max_length=64, widget=forms.Select)
 
-    def __init__(self, *args, categories: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "All categories"), *[(c, c) for c in categories]]
+    def offer_categories(self, categories: list[str]) -> None:
+        """The categories the shop sold in the period (known once the report is built)."""
+        chosen = (self.data.get("category") or "") if self.is_bound else ""
+        names = sorted({*categories, *([chosen] if chosen else [])})
+        self.fields["category"].widget.choices = [("", "All categories"), *[(c, c) for c in names]]
 
     def clean(self):
         data = super().clean()

@@ -6,26 +6,23 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from returns_desk.desk.access import managers_only
-from returns_desk.orders.models import Product
 
 from . import report
 from .forms import PeriodForm
 from .queries import Period
 
 
-def _categories() -> list[str]:
-    return list(Product.objects.order_by("category").values_list("category", flat=True).distinct())
-
-
 @managers_only
 def insights(request):
     default = Period.default()
     data = request.GET if request.GET.get("start") else None
-    form = PeriodForm(data, initial={"start": default.start, "end": default.end}, categories=_categories())
-    period = form.period() if form.is_bound and form.is_valid() else default
+    form = PeriodForm(data, initial={"start": default.start, "end": default.end})
     if form.is_bound and not form.is_valid():
+        form.offer_categories([])
         return render(request, "insights/index.html", {"form": form, "report": None}, status=400)
+    period = form.period() if form.is_bound else default
     built = report.build(period)
+    form.offer_categories(built.summary["categories"])
     wanted = request.GET.get("export")
     if wanted:
         table = built.tables.get(wanted)
