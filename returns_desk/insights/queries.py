@@ -15,9 +15,7 @@ from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     Min,
     OuterRef,
@@ -27,7 +25,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
 from returns_desk.core import clock
@@ -36,6 +34,8 @@ from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.policies.models import ReturnPolicy
 from returns_desk.returns.models import Resolution, ReturnItem, ReturnRequest, SurveyResponse
 from returns_desk.returns.models import ReturnStatus as S
+
+from .sqlfunctions import EpochSeconds, WeekStart
 
 NOT_RETURNED = [S.CANCELLED, S.REJECTED]
 SCORES = range(1, 6)
@@ -177,28 +177,28 @@ def weekly_money(period: Period) -> list[dict]:
     refunds = (
         Refund.objects.filter(period.within("created_at"), status=Refund.Status.SUCCEEDED)
         .filter(with_category)
-        .annotate(week=TruncWeek("created_at"))
+        .annotate(week=WeekStart("created_at"))
         .values("week")
         .annotate(amount=Sum("amount"))
     )
     credit = (
         StoreCredit.objects.filter(period.within("created_at"), kind=StoreCredit.Kind.ISSUE)
         .filter(with_category)
-        .annotate(week=TruncWeek("created_at"))
+        .annotate(week=WeekStart("created_at"))
         .values("week")
         .annotate(amount=Sum("amount"))
     )
     exchanges = (
         _returns_in(period, "resolved_at")
         .filter(resolution=Resolution.EXCHANGE)
-        .annotate(week=TruncWeek("resolved_at"))
+        .annotate(week=WeekStart("resolved_at"))
         .values("week")
         .annotate(n=Count("pk"))
     )
     weeks: dict = {}
 
     def row(week):
-        day = week.date() if isinstance(week, dt.datetime) else week
+        day = dt.date.fromisoformat(week) if isinstance(week, str) else week
         return weeks.setdefault(day, {"week": day, "refunds": 0, "store_credit": 0, "exchanges": 0})
 
     for r in refunds:
@@ -225,13 +225,17 @@ def resolution_mix(period: Period) -> dict[str, int]:
     )
 
 
+def _seconds_between(start_field: str, end_field: str):
+    return EpochSeconds(end_field) - EpochSeconds(start_field)
+
+
 def median_duration(period: Period, start_field: str, end_field: str) -> dt.timedelta | None:
     """The median of end − start over the period's returns that reached both, by window functions: rows
     numbered in duration order and counted, and the middle one (or two) kept."""
     spans = (
         _returns_in(period)
         .filter(**{f"{start_field}__isnull": False, f"{end_field}__isnull": False})
-        .annotate(span=ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField()))
+        .annotate(span=_seconds_between(start_field, end_field))
         .annotate(position=Window(RowNumber(), order_by=[F("span").asc(), F("pk").asc()]), total=Window(Count("pk")))
     )
     middle = spans.filter(position__gte=F("total") / 2.0, position__lte=F("total") / 2.0 + 1).values_list(
@@ -243,21 +247,27 @@ def median_duration(period: Period, start_field: str, end_field: str) -> dt.time
     total = rows[0][2]
     wanted = {(total + 1) // 2, (total + 2) // 2}  # one row when odd, the two middle ones when even
     picked = [span for span, position, _ in rows if position in wanted]
-    return sum(picked, dt.timedelta()) / len(picked)
+    return dt.timedelta(seconds=sum(picked) / len(picked))
 
 
 def sla_compliance(period: Period, policy: ReturnPolicy) -> dict[str, tuple[int, int]]:
     """Per stage: (done within the policy's target, done at all) for the period's returns."""
-    hours = dt.timedelta(hours=1)
-    figures = _returns_in(period).aggregate(
-        first_done=Count("pk", filter=Q(first_response_at__isnull=False)),
-        first_ok=Count(
-            "pk", filter=Q(first_response_at__lte=F("created_at") + policy.sla_first_response_hours * hours)
-        ),
-        inspection_done=Count("pk", filter=Q(received_at__isnull=False, inspected_at__isnull=False)),
-        inspection_ok=Count("pk", filter=Q(inspected_at__lte=F("received_at") + policy.sla_inspection_hours * hours)),
-        refund_done=Count("pk", filter=Q(inspected_at__isnull=False, resolved_at__isnull=False)),
-        refund_ok=Count("pk", filter=Q(resolved_at__lte=F("inspected_at") + policy.sla_refund_hours * hours)),
+    hour = 3600
+    figures = (
+        _returns_in(period)
+        .annotate(
+            first_span=_seconds_between("created_at", "first_response_at"),
+            inspection_span=_seconds_between("received_at", "inspected_at"),
+            refund_span=_seconds_between("inspected_at", "resolved_at"),
+        )
+        .aggregate(
+            first_done=Count("pk", filter=Q(first_response_at__isnull=False)),
+            first_ok=Count("pk", filter=Q(first_span__lte=policy.sla_first_response_hours * hour)),
+            inspection_done=Count("pk", filter=Q(received_at__isnull=False, inspected_at__isnull=False)),
+            inspection_ok=Count("pk", filter=Q(inspection_span__lte=policy.sla_inspection_hours * hour)),
+            refund_done=Count("pk", filter=Q(inspected_at__isnull=False, resolved_at__isnull=False)),
+            refund_ok=Count("pk", filter=Q(refund_span__lte=policy.sla_refund_hours * hour)),
+        )
     )
     return {
         "first_response": (figures["first_ok"], figures["first_done"]),
