@@ -8,6 +8,7 @@ period. A category narrows everything to lines (and returns with items) of that 
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +18,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Min,
     OuterRef,
     Q,
     Subquery,
@@ -29,15 +29,16 @@ from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
 from returns_desk.core import clock
-from returns_desk.orders.models import OrderLine
+from returns_desk.orders.models import OrderLine, Product
 from returns_desk.payments.models import Refund, StoreCredit
-from returns_desk.policies.models import ReturnPolicy
+from returns_desk.policies.models import ReasonCode, ReturnPolicy
 from returns_desk.returns.models import Resolution, ReturnItem, ReturnRequest, SurveyResponse
 from returns_desk.returns.models import ReturnStatus as S
 
 from .sqlfunctions import EpochSeconds, WeekStart
 
 NOT_RETURNED = [S.CANCELLED, S.REJECTED]
+SIZE_SUFFIX = re.compile(r"\s*\([^)]*\)$")
 SCORES = range(1, 6)
 MIN_UNITS_FOR_RATE = 5  # fewer units sold than this say nothing about a SKU
 PREVENTION_FACTOR = 2
@@ -72,42 +73,6 @@ def _rate(returned: int, sold: int) -> float | None:
 
 # --- return rates -------------------------------------------------------------------------------------
 
-LEVELS = {
-    "sku": ("sku",),
-    "product": ("product_key",),
-    "category": ("category",),
-}
-
-
-def _line_keys(prefix: str = "") -> dict:
-    """The grouping columns for each level, from an order line (or an item's order line)."""
-    return {
-        "product_key": Coalesce(NullIf(F(f"{prefix}product__style"), Value("")), F(f"{prefix}sku")),
-    }
-
-
-def _sold(period: Period, level: str, *, category_filter: bool = True):
-    lines = OrderLine.objects.filter(period.within("order__placed_at"), order__exchange_for__isnull=True)
-    if category_filter and period.category:
-        lines = lines.filter(category=period.category)
-    group = {"sku": ["sku", "category"], "product": ["product_key", "category"], "category": ["category"]}[level]
-    return lines.annotate(**_line_keys()).values(*group).annotate(sold=Sum("quantity"), title=Min("title"))
-
-
-def _returned(period: Period, level: str, *, category_filter: bool = True):
-    items = ReturnItem.objects.filter(period.within("order_line__order__placed_at")).exclude(
-        return_request__status__in=NOT_RETURNED
-    )
-    if category_filter and period.category:
-        items = items.filter(order_line__category=period.category)
-    keys = {
-        "sku": F("order_line__sku"),
-        "product_key": _line_keys("order_line__")["product_key"],
-        "category": F("order_line__category"),
-    }
-    group = {"sku": ["sku", "category"], "product": ["product_key", "category"], "category": ["category"]}[level]
-    return items.annotate(**{name: keys[name] for name in group}).values(*group).annotate(returned=Sum("quantity"))
-
 
 @dataclass(frozen=True)
 class RateRow:
@@ -122,24 +87,67 @@ class RateRow:
         return _rate(self.returned, self.sold)
 
 
-def return_rates(period: Period, level: str, *, category_filter: bool = True) -> list[RateRow]:
-    """Units returned ÷ units sold per SKU, product or category, highest rate first."""
-    key = LEVELS[level][0]
-    returned = {
-        (row[key], row.get("category", row[key])): row["returned"]
-        for row in _returned(period, level, category_filter=category_filter)
-    }
-    rows = [
-        RateRow(
-            key=row[key],
-            title=row["title"] if level != "category" else row[key],
-            category=row.get("category", row[key]),
-            sold=row["sold"],
-            returned=returned.get((row[key], row.get("category", row[key])), 0),
-        )
-        for row in _sold(period, level, category_filter=category_filter)
-    ]
+@dataclass(frozen=True)
+class Rates:
+    skus: list[RateRow]
+    products: list[RateRow]  # SKUs of one style (its sizes and colours) together
+    categories: list[RateRow]  # always the whole shop: what a SKU is compared with
+
+
+def _not_returned_ids():
+    """Cancelled and rejected returns, as a small IN-set the database builds once (instead of reading each
+    item's return to check its state)."""
+    return ReturnRequest.objects.filter(status__in=NOT_RETURNED).values("pk")
+
+
+def _by_rate(rows) -> list[RateRow]:
     return sorted(rows, key=lambda r: (-(r.rate or 0), -r.returned, r.key))
+
+
+def _roll_up(rows: list[RateRow], key, title) -> list[RateRow]:
+    """Sum SKU-level aggregates into a coarser level (a handful of rows, not the underlying data)."""
+    groups: dict[str, list[RateRow]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return [
+        RateRow(k, title(rs), rs[0].category, sum(r.sold for r in rs), sum(r.returned for r in rs))
+        for k, rs in groups.items()
+    ]
+
+
+def return_rates(period: Period) -> Rates:
+    """Units returned ÷ units sold per SKU, product and category: two grouped queries (sold and returned per
+    SKU); products and categories are sums of those groups. Zero-priced orders (exchange replacements) are
+    not sales."""
+    sold = list(
+        OrderLine.objects.filter(period.within("order__placed_at"), order__amount_paid__gt=0)
+        .values("sku", "category")
+        .annotate(sold=Sum("quantity"))
+    )
+    # Names and styles from the catalogue (a few rows), so the sales query reads only its covering index.
+    catalogue = {
+        sku: (title, style or sku)
+        for sku, title, style in Product.objects.filter(sku__in=[r["sku"] for r in sold]).values_list(
+            "sku", "title", "style"
+        )
+    }
+    for row in sold:
+        row["title"], row["product_key"] = catalogue.get(row["sku"], (row["sku"], row["sku"]))
+    returned = dict(
+        ReturnItem.objects.filter(period.within("order_line__order__placed_at"))
+        .exclude(return_request_id__in=_not_returned_ids())
+        .values_list("order_line__sku")
+        .annotate(returned=Sum("quantity"))
+        .values_list("order_line__sku", "returned")
+    )
+    skus = [RateRow(r["sku"], r["title"], r["category"], r["sold"], returned.get(r["sku"], 0)) for r in sold]
+    product_of = {r["sku"]: r["product_key"] for r in sold}
+    products = _roll_up(skus, lambda r: product_of[r.key], lambda rs: SIZE_SUFFIX.sub("", min(r.title for r in rs)))
+    categories = _roll_up(skus, lambda r: r.category, lambda rs: rs[0].category)
+    if period.category:
+        skus = [r for r in skus if r.category == period.category]
+        products = [r for r in products if r.category == period.category]
+    return Rates(_by_rate(skus), _by_rate(products), _by_rate(categories))
 
 
 # --- what happened in the period ----------------------------------------------------------------------
@@ -158,11 +166,13 @@ def reasons(period: Period) -> list[dict]:
     items = ReturnItem.objects.filter(period.within("return_request__created_at"))
     if period.category:
         items = items.filter(order_line__category=period.category)
-    return list(
-        items.values("reason__code", "reason__label")
-        .annotate(units=Sum("quantity"), returns=Count("return_request", distinct=True))
-        .order_by("-units", "reason__label")
+    # Grouped by the reason's id only (the join to the few reason codes made SQLite plan it inside out).
+    counted = list(
+        items.values("reason_id").annotate(units=Sum("quantity"), returns=Count("return_request", distinct=True))
     )
+    names = {pk: (code, label) for pk, code, label in ReasonCode.objects.values_list("pk", "code", "label")}
+    rows = [{"reason__code": names[r["reason_id"]][0], "reason__label": names[r["reason_id"]][1], **r} for r in counted]
+    return sorted(rows, key=lambda r: (-r["units"], r["reason__label"]))
 
 
 def weekly_money(period: Period) -> list[dict]:
@@ -213,7 +223,7 @@ def weekly_money(period: Period) -> list[dict]:
 def resolution_mix(period: Period) -> dict[str, int]:
     """How the period's returns ended (or that they have not yet)."""
     resolved = Q(resolved_at__isnull=False)
-    rejected = ~Q(rejection_reason="")
+    rejected = Q(rejected_at__isnull=False)
     ended_unresolved = Q(status__in=[S.CANCELLED, S.CLOSED]) & Q(resolved_at__isnull=True) & ~rejected
     return _returns_in(period).aggregate(
         refund=Count("pk", filter=resolved & Q(resolution=Resolution.REFUND)),
@@ -230,24 +240,18 @@ def _seconds_between(start_field: str, end_field: str):
 
 
 def median_duration(period: Period, start_field: str, end_field: str) -> dt.timedelta | None:
-    """The median of end − start over the period's returns that reached both, by window functions: rows
-    numbered in duration order and counted, and the middle one (or two) kept."""
+    """The median of end − start over the period's returns that reached both: the database sorts the spans and
+    hands back the middle one (or two); only they cross to Python."""
     spans = (
         _returns_in(period)
         .filter(**{f"{start_field}__isnull": False, f"{end_field}__isnull": False})
         .annotate(span=_seconds_between(start_field, end_field))
-        .annotate(position=Window(RowNumber(), order_by=[F("span").asc(), F("pk").asc()]), total=Window(Count("pk")))
     )
-    middle = spans.filter(position__gte=F("total") / 2.0, position__lte=F("total") / 2.0 + 1).values_list(
-        "span", "position", "total"
-    )
-    rows = list(middle)
-    if not rows:
+    total = spans.count()
+    if not total:
         return None
-    total = rows[0][2]
-    wanted = {(total + 1) // 2, (total + 2) // 2}  # one row when odd, the two middle ones when even
-    picked = [span for span, position, _ in rows if position in wanted]
-    return dt.timedelta(seconds=sum(picked) / len(picked))
+    middle = list(spans.order_by("span").values_list("span", flat=True)[(total - 1) // 2 : total // 2 + 1])
+    return dt.timedelta(seconds=sum(middle) / len(middle))
 
 
 def sla_compliance(period: Period, policy: ReturnPolicy) -> dict[str, tuple[int, int]]:

@@ -4,8 +4,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.safestring import SafeString
 
+from returns_desk.core import clock
 from returns_desk.core.money import format_money
 from returns_desk.policies.selectors import active_policy
 
@@ -52,6 +54,22 @@ class Report:
     summary: dict
     tables: dict[str, Table]
     problems: list[q.ProblemSku]
+    computed_at: dt.datetime | None = None
+
+
+def _cache_key(period: q.Period) -> str:
+    return f"insights:v1:{period.start}:{period.end}:{period.category}"
+
+
+def cached(period: q.Period, *, fresh: bool = False) -> Report:
+    """The report as of its last computation (a few minutes at most): every figure is a set of aggregate
+    queries over the whole period, too heavy to run for each page view at a million returns."""
+    key = _cache_key(period)
+    report = None if fresh else cache.get(key)
+    if report is None:
+        report = build(period)
+        cache.set(key, report, settings.INSIGHTS_CACHE_SECONDS)
+    return report
 
 
 def build(period: q.Period) -> Report:
@@ -60,9 +78,8 @@ def build(period: q.Period) -> Report:
     def _money(amount: int) -> str:
         return format_money(amount or 0, policy.currency)
 
-    category_rates = q.return_rates(period, "category", category_filter=False)
-    sku_rates = q.return_rates(period, "sku")
-    product_rates = q.return_rates(period, "product")
+    rates = q.return_rates(period)
+    category_rates, sku_rates, product_rates = rates.categories, rates.skus, rates.products
     shown_categories = [r for r in category_rates if not period.category or r.key == period.category]
     tables: dict[str, Table] = {}
 
@@ -216,4 +233,4 @@ def build(period: q.Period) -> Report:
         "to_resolve": _duration(to_resolve),
         "categories": [r.key for r in category_rates],
     }
-    return Report(period=period, summary=summary, tables=tables, problems=problems)
+    return Report(period=period, summary=summary, tables=tables, problems=problems, computed_at=clock.now())

@@ -2,6 +2,7 @@
 
 import csv
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
@@ -21,7 +22,7 @@ def insights(request):
         form.offer_categories([])
         return render(request, "insights/index.html", {"form": form, "report": None}, status=400)
     period = form.period() if form.is_bound else default
-    built = report.build(period)
+    built = report.cached(period, fresh=request.GET.get("fresh") == "1")
     form.offer_categories(built.summary["categories"])
     wanted = request.GET.get("export")
     if wanted:
@@ -37,4 +38,11 @@ def insights(request):
         return response
     query = request.GET.copy()
     query.pop("export", None)
-    return render(request, "insights/index.html", {"form": form, "report": built, "query": query.urlencode()})
+    query.pop("fresh", None)
+    context = {
+        "form": form,
+        "report": built,
+        "query": query.urlencode(),
+        "cache_minutes": settings.INSIGHTS_CACHE_SECONDS // 60,
+    }
+    return render(request, "insights/index.html", context)

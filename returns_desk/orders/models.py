@@ -49,6 +49,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-placed_at"]
+        indexes = [models.Index(fields=["placed_at", "amount_paid"], name="order_placed_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(delivered_at__isnull=True) | Q(delivered_at__gte=F("placed_at")),
@@ -77,7 +78,11 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["order", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive")]
-        indexes = [models.Index(fields=["sku"])]
+        indexes = [
+            models.Index(fields=["sku"]),
+            # Covers units sold per SKU for the orders of a period (insights).
+            models.Index(fields=["order", "sku", "category", "quantity"], name="orderline_sales_cover_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.title}"

@@ -8,7 +8,7 @@ from .models import ReturnRequest
 from .models import ReturnStatus as S
 
 FIRST_RESPONSES = frozenset({"approve", "reject", "request_info"})
-MILESTONE_FIELDS = ("first_response_at", "approved_at", "received_at", "inspected_at", "resolved_at")
+MILESTONE_FIELDS = ("first_response_at", "approved_at", "received_at", "inspected_at", "resolved_at", "rejected_at")
 
 
 def stamp(rr: ReturnRequest, *, action: str, to_state: str, moment) -> None:
@@ -22,3 +22,5 @@ def stamp(rr: ReturnRequest, *, action: str, to_state: str, moment) -> None:
         rr.inspected_at = moment
     if to_state == S.RESOLVED and rr.resolved_at is None:
         rr.resolved_at = moment
+    if to_state == S.REJECTED and rr.rejected_at is None:
+        rr.rejected_at = moment

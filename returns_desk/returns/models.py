@@ -108,6 +108,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     inspected_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
     status_changed_at = models.DateTimeField(default=clock.now)
@@ -123,6 +124,26 @@ class ReturnRequest(FSMModelMixin, models.Model):
             models.Index(fields=["sla_due_at"]),
             models.Index(fields=["quoted_amount"]),
             models.Index(fields=["priority", "created_at"]),
+            # Covers the insights page's aggregates over a period's returns (no table reads on SQLite).
+            models.Index(
+                fields=[
+                    "created_at",
+                    "status",
+                    "resolution",
+                    "first_response_at",
+                    "approved_at",
+                    "received_at",
+                    "inspected_at",
+                    "resolved_at",
+                    "rejected_at",
+                ],
+                name="return_insights_cover_idx",
+            ),
+            models.Index(fields=["email", "created_at", "quoted_amount"], name="return_customer_cover_idx"),
+            models.Index(
+                fields=["assignee", "first_response_at", "inspected_at", "resolved_at"], name="return_agent_cover_idx"
+            ),
+            models.Index(fields=["resolved_at", "resolution"], name="return_resolved_cover_idx"),
         ]
 
     def __str__(self) -> str:
@@ -335,6 +356,11 @@ class ReturnItem(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="return_item_quantity_positive")]
+        indexes = [
+            # Cover units returned per line and per reason (insights) without reading the items' rows.
+            models.Index(fields=["order_line", "return_request", "quantity"], name="item_line_cover_idx"),
+            models.Index(fields=["return_request", "reason", "quantity"], name="item_reason_cover_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.title}"

@@ -204,6 +204,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Serial returners: this many returns within this many days flags a customer and holds auto-approval.
 SERIAL_RETURNER_RETURNS = env.int("SERIAL_RETURNER_RETURNS", default=4)
 SERIAL_RETURNER_DAYS = env.int("SERIAL_RETURNER_DAYS", default=90)
+# The insights report is worked out at most this often per period (and warmed for the default period).
+INSIGHTS_CACHE_SECONDS = env.int("INSIGHTS_CACHE_SECONDS", default=600)
 CSRF_FAILURE_VIEW = "returns_desk.core.views.csrf_failure"
 PORTAL_LOOKUP_LIMIT = env.int("PORTAL_LOOKUP_LIMIT", default=10)
 PORTAL_LOOKUP_WINDOW_SECONDS = env.int("PORTAL_LOOKUP_WINDOW_SECONDS", default=15 * 60)
@@ -218,6 +220,7 @@ PERIODIC_TASKS.update(
         "survey-invitations": {"func": "returns_desk.notifications.tasks.send_survey_invitations", "minutes": 60},
         "close-finished": {"func": "returns_desk.returns.tasks.close_finished", "minutes": 60},
         "purge-staged-photos": {"func": "returns_desk.returns.tasks.purge_staged_photos", "minutes": 6 * 60},
+        "warm-insights": {"func": "returns_desk.insights.tasks.warm_insights", "minutes": 10},
     }
 )
 

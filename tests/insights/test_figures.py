@@ -110,13 +110,15 @@ def shop(agent):
 
 
 def test_return_rates_by_sku_product_and_category(shop):
-    skus = {r.key: (r.sold, r.returned) for r in q.return_rates(PERIOD, "sku")}
+    rates = q.return_rates(PERIOD)
+    skus = {r.key: (r.sold, r.returned) for r in rates.skus}
     assert skus == {"T1": (6, 4), "S1": (4, 1), "S2": (20, 0), "SH1": (5, 0)}
-    categories = {r.key: (r.sold, r.returned, r.rate) for r in q.return_rates(PERIOD, "category")}
+    categories = {r.key: (r.sold, r.returned, r.rate) for r in rates.categories}
     assert categories == {"tops": (30, 5, pytest.approx(1 / 6)), "shoes": (5, 0, 0.0)}
-    assert [r.key for r in q.return_rates(PERIOD, "product")][0] == "T1"  # 4/6 is the highest rate
-    only_shoes = q.Period(PERIOD.start, PERIOD.end, "shoes")
-    assert {r.key for r in q.return_rates(only_shoes, "sku")} == {"SH1"}
+    assert [(r.key, r.title) for r in rates.products][0] == ("T1", "Tee")  # 4/6 is the highest rate
+    only_shoes = q.return_rates(q.Period(PERIOD.start, PERIOD.end, "shoes"))
+    assert {r.key for r in only_shoes.skus} == {"SH1"}
+    assert {r.key for r in only_shoes.categories} == {"tops", "shoes"}  # the comparison stays shop-wide
 
 
 def test_reasons_and_resolution_mix(shop):
@@ -158,9 +160,8 @@ def test_weekly_money_satisfaction_and_throughput(shop):
 
 
 def test_prevention_names_skus_returned_twice_as_often_as_their_category(shop):
-    sku_rates = q.return_rates(PERIOD, "sku")
-    category_rates = q.return_rates(PERIOD, "category", category_filter=False)
-    [problem] = q.problem_skus(PERIOD, sku_rates, category_rates)
+    rates = q.return_rates(PERIOD)
+    [problem] = q.problem_skus(PERIOD, rates.skus, rates.categories)
     assert problem.row.key == "T1" and problem.row.rate == pytest.approx(4 / 6)  # > 2 × 1/6
     assert problem.top_reasons == [("Arrived damaged", 3), ("Doesn't fit", 1)]
     assert problem.words == ["Seam split", "Too tight"] or problem.words == ["Too tight", "Seam split"]
@@ -190,3 +191,21 @@ def test_page_is_for_managers_within_25_queries_with_csv(client, shop, agent, ma
     assert "T1,Tee,tops,6,4,0.6667" in lines
     bad = client.get("/desk/insights/?start=2026-11-21&end=2026-10-01")
     assert bad.status_code == 400 and "The end is before the start." in bad.content.decode()
+
+
+def test_the_report_is_worked_out_once_per_period_until_asked_again(client, shop, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from returns_desk.returns.models import ReturnRequest
+
+    client.force_login(manager)
+    url = "/desk/insights/?start=2026-10-01&end=2026-11-21&category="
+    client.get(url)
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(url)
+    assert len(again) <= 4 and "Figures as of" in page.content.decode()
+    ReturnRequest.objects.filter(pk=shop["r2"].pk).update(resolution="store_credit")
+    with CaptureQueriesContext(connection) as fresh:
+        client.get(url + "&fresh=1")
+    assert len(fresh) > 10  # worked out from the database again

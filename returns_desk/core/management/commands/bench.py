@@ -82,6 +82,9 @@ class Command(BaseCommand):
         self.emit("desk_queue_ms", warm, "ms")
         self.emit("desk_queue_cold_counts_ms", cold, "ms")
         self.emit("desk_ticket_ms", self.time_desk_ticket(), "ms")
+        served, cold = self.time_insights()
+        self.emit("insights_ms", served, "ms")
+        self.emit("insights_cold_ms", cold, "ms")
 
     def time_label(self, samples: int = 25) -> float:
         """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
@@ -220,3 +223,25 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise CommandError(f"ticket page answered {response.status_code}")
         return median_ms(timings)
+
+    def time_insights(self, samples: int = 15) -> tuple[float, float]:
+        """Median time of /desk/insights/ (the last 90 days) for a manager: as served (the report is worked out
+        at most every few minutes, and warmed by a task) and worked out from the database on every view."""
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="manager"))
+        client.get("/desk/insights/")
+        served, cold = [], []
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = client.get("/desk/insights/")
+            served.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise CommandError(f"insights page answered {response.status_code}")
+            started = time.perf_counter()
+            client.get("/desk/insights/?fresh=1")
+            cold.append(time.perf_counter() - started)
+        return median_ms(served), median_ms(cold)
