@@ -162,7 +162,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
         "policy": ticket_selectors.policy_panel(rr),
         "earlier": ticket_selectors.earlier_returns(rr),
-        "flag": ticket_selectors.customer_flag(rr.email),
+        "standing": ticket_selectors.customer_standing(rr.email),
         "sla_state": sla.state_of(rr.sla_due_at, clock.now()),
         "next_ticket": ticket_selectors.next_in_queue(rr, request.user),
     }

@@ -399,13 +399,18 @@ def return_create(
         transition_recorded.send(sender=ReturnRequest, return_request=rr, transition="", event=opened)
         payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": opened.pk}
         transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
-        if policy.auto_approve:
+        from returns_desk.desk.selectors import customer_standing
+
+        approve, held_because = customer_standing(order.email).auto_approval(policy.auto_approve)
+        if approve:
             rr = run_transition(
                 return_request=rr,
                 action="approve",
                 by=Actor.system(),
                 body="Approved automatically by the return policy.",
             )
+        elif held_because:
+            return_record_event(return_request=rr, kind=ReturnEvent.Kind.NOTE, by=Actor.system(), body=held_because)
     return rr
 
 
