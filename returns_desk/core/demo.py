@@ -836,6 +836,9 @@ def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> d
     made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
     disputes = seed_disputes(rng, now=now, count=max(2, min(12, returns // 100)))
     surveys = seed_surveys(rng)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # after a bulk load, so SQLite's planner knows the tables' shapes
     return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes, "surveys": surveys}
 
 

@@ -12,7 +12,7 @@ MAX_DAYS = 731
 class PeriodForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    category = forms.CharField(label="Category", required=False, max_length=64, widget=forms.Select)
+    category = forms.CharField(label="Category", required=False, widget=forms.Select)
 
     def offer_categories(self, categories: list[str]) -> None:
         """The categories the shop sold in the period (known once the report is built)."""

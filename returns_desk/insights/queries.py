@@ -352,12 +352,24 @@ def agent_throughput(period: Period) -> list[dict]:
 # --- prevention ---------------------------------------------------------------------------------------
 
 
+# What a shop usually fixes when a SKU keeps coming back for this reason.
+FIXES = {
+    "doesnt-fit": "Check the size chart and add fit notes (runs small or large) to the description.",
+    "damaged": "Check quality control with the supplier, and the packaging.",
+    "not-as-described": "Fix the photos and the description so they match the item.",
+    "wrong-item": "Check picking in the warehouse: labels and bin locations of this SKU.",
+    "arrived-late": "Check the carrier and the delivery promise shown at checkout.",
+    "changed-mind": "Look at the price and the description: what made it a second thought?",
+}
+
+
 @dataclass(frozen=True)
 class ProblemSku:
     row: RateRow
     category_rate: float
     top_reasons: list[tuple[str, int]]
     words: list[str]
+    fix: str = ""
 
 
 def problem_skus(period: Period, sku_rates: list[RateRow], category_rates: list[RateRow]) -> list[ProblemSku]:
@@ -377,15 +389,17 @@ def problem_skus(period: Period, sku_rates: list[RateRow], category_rates: list[
         .annotate(sku=F("order_line__sku"))
     )
     ranked_reasons = (
-        cohort.values("sku", "reason__label")
+        cohort.values("sku", "reason__label", "reason__code")
         .annotate(units=Sum("quantity"))
         .annotate(rank=Window(RowNumber(), partition_by=[F("sku")], order_by=[F("units").desc(), F("reason__label")]))
         .filter(rank__lte=3)
         .order_by("sku", "rank")
     )
     reasons_for: dict[str, list] = {}
+    fix_for: dict[str, str] = {}
     for row in ranked_reasons:
         reasons_for.setdefault(row["sku"], []).append((row["reason__label"], row["units"]))
+        fix_for.setdefault(row["sku"], FIXES.get(row["reason__code"], ""))
     latest_words = (
         cohort.exclude(condition_description="")
         .annotate(
@@ -393,15 +407,22 @@ def problem_skus(period: Period, sku_rates: list[RateRow], category_rates: list[
                 RowNumber(), partition_by=[F("sku")], order_by=[F("return_request__created_at").desc(), F("pk").desc()]
             )
         )
-        .filter(rank__lte=3)
+        .filter(rank__lte=5)
         .values_list("sku", "condition_description")
         .order_by("sku", "rank")
     )
     words_for: dict[str, list] = {}
     for sku, words in latest_words:
-        words_for.setdefault(sku, []).append(words)
+        if words not in words_for.setdefault(sku, []):
+            words_for[sku].append(words)
     return [
-        ProblemSku(r, by_category.get(r.category, 0), reasons_for.get(r.key, []), words_for.get(r.key, []))
+        ProblemSku(
+            r,
+            by_category.get(r.category, 0),
+            reasons_for.get(r.key, []),
+            words_for.get(r.key, [])[:3],
+            fix_for.get(r.key, ""),
+        )
         for r in flagged
     ]
 

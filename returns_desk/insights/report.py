@@ -205,7 +205,7 @@ def build(period: q.Period) -> Report:
         t.rows.append(
             [p.row.key, p.row.title, round(p.row.rate or 0, 4), round(p.category_rate, 4), reasons_text, words]
         )
-        t.shown.append([p.row.key, p.row.title, _pct(p.row.rate), _pct(p.category_rate), reasons_text, words])
+        t.shown.append([p.row.key, p.row.title, _pct(p.row.rate), _pct(p.category_rate), reasons_text, words, p.fix])
     tables["prevention"] = t
 
     serial = q.serial_returners()

@@ -1,6 +1,8 @@
 """A VA's day in Chromium: claim, reply with a canned response, approve, receive, inspect, refund; a refund
 above the limit approved by a manager; a second VA's stale approval refused politely."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -133,3 +135,22 @@ def test_keyboard_r_opens_the_reply_and_n_the_next_ticket(page, live_server, age
     page.locator("h1").click()  # leave the text box
     page.keyboard.press("n")
     expect(page.get_by_role("heading", name=second.rma_number)).to_be_visible()
+
+
+def test_a_manager_reads_insights_and_narrows_them_to_a_category(page, live_server, manager, screenshot):
+    for _ in range(3):
+        return_in_state("resolved")
+    log_in(page, live_server, "morgan")
+    page.get_by_role("link", name="Insights").click()
+    expect(page.get_by_role("heading", name="Insights", exact=True)).to_be_visible()
+    expect(page.get_by_role("img", name="Return rate by category")).to_be_visible()
+    expect(page.get_by_role("img", name="Why customers return")).to_be_visible()
+    screenshot("insights")
+    page.get_by_label("Category", exact=True).select_option("tops")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"category=tops"))
+    with page.expect_download() as download:
+        page.locator("#reasons").get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename.startswith("reasons-") and download.value.suggested_filename.endswith(
+        "-tops.csv"
+    )
