@@ -5,6 +5,7 @@ at once.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -19,6 +20,16 @@ def remembered(key: str, compute: Callable[[], T]) -> T:
     if key not in store:
         store[key] = compute()
     return store[key]
+
+
+@contextmanager
+def remembering():
+    """Remember within a block too: a long job (demo seeding) that knows the policy will not change meanwhile."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
 
 
 class RequestMemoMiddleware:

@@ -95,12 +95,13 @@ class Standing:
         return policy_allows, ""
 
 
-def customer_standing(email: str) -> Standing:
+def customer_standing(email: str, *, count_returns: bool = True) -> Standing:
+    """`count_returns=False` skips counting when nothing would depend on it (auto-approval is off)."""
     from django.conf import settings
 
     from returns_desk.core import clock
 
     days = settings.SERIAL_RETURNER_DAYS
     since = clock.now() - dt.timedelta(days=days)
-    recent = ReturnRequest.objects.filter(email=email, created_at__gte=since).count()
+    recent = ReturnRequest.objects.filter(email=email, created_at__gte=since).count() if count_returns else 0
     return Standing(customer_flag(email), recent, days, settings.SERIAL_RETURNER_RETURNS)

@@ -60,14 +60,19 @@ def new_customer_token() -> str:
 class ReturnRequest(FSMModelMixin, models.Model):
     rma_number = models.CharField("RMA number", max_length=20, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
-    email = models.EmailField(db_index=True)
+    email = models.EmailField()  # indexed first in return_customer_cover_idx
     customer_name = models.CharField(max_length=200, blank=True)
     status = FSMField(max_length=20, choices=ReturnStatus.choices, default=S.REQUESTED, protected=True)
     resolution = models.CharField(max_length=20, choices=Resolution.choices, default=Resolution.REFUND)
     returnless = models.BooleanField(default=False, help_text="Refunded without the parcel coming back.")
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_returns"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_returns",
+        db_index=False,  # the (assignee, …) indexes below serve every lookup by assignee
     )
     customer_token = models.CharField(max_length=64, unique=True, default=new_customer_token, editable=False)
     submission_key = models.CharField(
@@ -107,9 +112,9 @@ class ReturnRequest(FSMModelMixin, models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     inspected_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)  # indexed in return_resolved_cover_idx
     rejected_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now)  # indexed first in return_insights_cover_idx
     updated_at = models.DateTimeField(default=clock.now)
     status_changed_at = models.DateTimeField(default=clock.now)
 

@@ -401,7 +401,8 @@ def return_create(
         transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
         from returns_desk.desk.selectors import customer_standing
 
-        approve, held_because = customer_standing(order.email).auto_approval(policy.auto_approve)
+        standing = customer_standing(order.email, count_returns=policy.auto_approve)
+        approve, held_because = standing.auto_approval(policy.auto_approve)
         if approve:
             rr = run_transition(
                 return_request=rr,
