@@ -1,5 +1,5 @@
-"""The figures of the insights page. Each is one database query (aggregates, window functions); Python only
-divides two aggregates or compares them.
+"""The figures of the insights page, each worked out by the database (aggregates, window functions, sorting);
+Python only divides two aggregates, compares them, or sums SKU-level aggregates into products and categories.
 
 The cohort is orders placed in the period: units sold are their lines, units returned the items of
 their returns that were not cancelled or rejected, so a return rate is a share of what that period sold.
@@ -10,7 +10,6 @@ period. A category narrows everything to lines (and returns with items) of that 
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
@@ -439,7 +438,3 @@ def serial_returners(*, days: int | None = None, at_least: int | None = None, li
         .filter(returns__gte=at_least)
         .order_by("-returns", "email")[:limit]
     )
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
