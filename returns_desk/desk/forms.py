@@ -1,6 +1,6 @@
 from django import forms
 
-from returns_desk.core.money import parse_money
+from returns_desk.core.forms import MoneyField
 
 
 class DisputeEvidenceForm(forms.Form):
@@ -28,17 +28,10 @@ class DisputeEvidenceForm(forms.Form):
 
 class RedeemStoreCreditForm(forms.Form):
     code = forms.CharField(max_length=20, label="Store credit code")
-    amount = forms.CharField(max_length=20, label="Amount to redeem", help_text="For example 12.50")
+    amount = MoneyField(
+        label="Amount to redeem", help_text="For example 12.50", below_zero_message="Redeem an amount above zero."
+    )
     note = forms.CharField(max_length=255, required=False, label="Note (order number, reason)")
-
-    def clean_amount(self) -> int:
-        try:
-            amount = parse_money(self.cleaned_data["amount"])
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
-        if amount <= 0:
-            raise forms.ValidationError("Redeem an amount above zero.")
-        return amount
 
 
 class ReplyForm(forms.Form):

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from returns_desk.core import clock
+from returns_desk.core.templatetags.durations import short_duration
 from returns_desk.payments.models import Dispute
 from returns_desk.returns import permissions as can
 from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
@@ -224,15 +225,6 @@ class Row:
     priority_label: str
 
 
-def _short(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 3600:
-        return f"{max(int(seconds // 60), 1)} min"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
-
-
 def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
     from django.urls import reverse
     from django.utils import timezone
@@ -249,7 +241,9 @@ def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
             sla_title = ""
         else:
             seconds = (rr.sla_due_at - now).total_seconds()
-            sla_text = f"Overdue {_short(seconds)}" if state == "overdue" else f"Due in {_short(seconds)}"
+            sla_text = (
+                f"Overdue {short_duration(seconds)}" if state == "overdue" else f"Due in {short_duration(seconds)}"
+            )
             sla_title = f"Due {timezone.localtime(rr.sla_due_at):%d %b %Y %H:%M}"
         assignee = rr.assignee.get_full_name() or rr.assignee.get_username() if rr.assignee_id else ""
         opened = timezone.localtime(rr.created_at)
@@ -270,7 +264,7 @@ def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
                 value=rr.quoted_amount_display,
                 opened_iso=opened.isoformat(),
                 opened_title=f"{opened:%d %b %Y %H:%M}",
-                age=_short((now - rr.created_at).total_seconds()),
+                age=short_duration((now - rr.created_at).total_seconds()),
                 assignee=assignee,
                 priority=rr.priority,
                 priority_label=rr.get_priority_display(),

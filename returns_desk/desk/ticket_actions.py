@@ -12,7 +12,8 @@ from django import forms
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
-from returns_desk.core.money import format_money, parse_money
+from returns_desk.core.forms import MoneyField
+from returns_desk.core.money import format_money
 from returns_desk.orders.models import Product
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
@@ -68,7 +69,7 @@ class FailedRefundForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.CharField(label="Amount to refund", max_length=20)
+    amount = MoneyField(label="Amount to refund", below_zero_message="A refund must be more than zero.")
     override_reason = forms.CharField(
         label="Why a different amount (needed when you change it)",
         required=False,
@@ -81,15 +82,6 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rr = rr
         self.fields["amount"].help_text = f"Inspected amount: {rr.refund_amount_display}."
-
-    def clean_amount(self) -> int:
-        try:
-            amount = parse_money(self.cleaned_data["amount"])
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
-        if amount <= 0:
-            raise forms.ValidationError("A refund must be more than zero.")
-        return amount
 
     def clean(self):
         data = super().clean()

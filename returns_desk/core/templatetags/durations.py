@@ -7,7 +7,7 @@ from returns_desk.core import clock
 register = template.Library()
 
 
-def _short(seconds: float) -> str:
+def short_duration(seconds: float) -> str:
     seconds = abs(seconds)
     if seconds < 3600:
         return f"{max(int(seconds // 60), 1)} min"
@@ -18,9 +18,9 @@ def _short(seconds: float) -> str:
 
 @register.filter
 def short_since(moment) -> str:
-    return _short((clock.now() - moment).total_seconds()) if moment else ""
+    return short_duration((clock.now() - moment).total_seconds()) if moment else ""
 
 
 @register.filter
 def short_until(moment) -> str:
-    return _short((moment - clock.now()).total_seconds()) if moment else ""
+    return short_duration((moment - clock.now()).total_seconds()) if moment else ""
