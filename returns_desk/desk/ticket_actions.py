@@ -20,10 +20,8 @@ from returns_desk.payments.models import Refund
 from returns_desk.returns import permissions as can
 from returns_desk.returns import services
 from returns_desk.returns.actions import ACTIONS
-from returns_desk.returns.models import ReturnItem, ReturnRequest
+from returns_desk.returns.models import CARRIERS, ReturnItem, ReturnRequest
 from returns_desk.returns.selectors import available_actions
-
-CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS", "DHL", "FedEx", "USPS", "Other"]
 
 
 class ConfirmForm(forms.Form):

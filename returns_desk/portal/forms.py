@@ -3,7 +3,7 @@
 from django import forms
 
 from returns_desk.core.errors import ServiceError
-from returns_desk.returns.models import Resolution
+from returns_desk.returns.models import CARRIERS, Resolution
 from returns_desk.returns.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, Upload, check_uploads
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
@@ -111,9 +111,6 @@ class OutcomeForm(forms.Form):
 
     def exchange_choices(self) -> dict[int, int]:
         return {int(name.removeprefix("exchange_")): self.cleaned_data[name] for name in self.exchange_field_names}
-
-
-CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS", "DHL", "FedEx", "USPS", "Other"]
 
 
 class ShippedForm(forms.Form):

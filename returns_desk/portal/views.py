@@ -160,11 +160,8 @@ def _plans(order: Order, draft: drafts.Draft) -> dict[str, services.RequestPlan 
     return plans
 
 
-def _exchange_labels(choice: selectors.LineChoice) -> list[tuple[int, str]]:
-    return [
-        (p.pk, f"{p.variant or p.title}{' (the same again)' if p.pk == choice.line.product_id else ''}")
-        for p in choice.exchange_options
-    ]
+def _exchange_labels(line, options) -> list[tuple[int, str]]:
+    return [(p.pk, f"{p.variant or p.title}{' (the same again)' if p.pk == line.product_id else ''}") for p in options]
 
 
 @require_http_methods(["GET", "POST"])
@@ -179,10 +176,10 @@ def outcome(request):
     if isinstance(plans[Resolution.REFUND], str):  # the items themselves are no longer returnable
         messages.error(request, plans[Resolution.REFUND])
         return redirect("portal:items")
-    choices = {c.line.pk: c for c in selectors.lines_for_return(order)}
-    exchange_lines = [
-        (line_id, choices[line_id].line.title, _exchange_labels(choices[line_id])) for line_id in sorted(draft.chosen)
-    ]
+    # Only the exchange options are needed here: eligibility and prices are already in `plans`.
+    lines = list(order.lines.select_related("product").filter(pk__in=list(draft.chosen)).order_by("pk"))
+    options = services.exchange_options(lines)
+    exchange_lines = [(line.pk, line.title, _exchange_labels(line, options[line.pk])) for line in lines]
     no_exchange = [title for _, title, options in exchange_lines if not options]
     initial = {"resolution": draft.resolution or Resolution.REFUND}
     initial.update({f"exchange_{k}": v for k, v in draft.exchange.items()})
@@ -234,24 +231,21 @@ def review(request):
             drafts.clear(request)
             request.session["portal_just_created"] = rr.customer_token
             return redirect("portal:status", token=rr.customer_token)
+    reasons = selectors.reasons_by_code()
     try:
         plan = services.plan_request(
-            order=order,
-            items=draft.requested_items(),
-            resolution=draft.resolution,
-            reasons=selectors.reasons_by_code(),
+            order=order, items=draft.requested_items(), resolution=draft.resolution, reasons=reasons
         )
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("portal:items")
     lines = {line.pk: line for line in order.lines.select_related("product")}
     wanted = {p.pk: p for p in _wanted_products(draft)}
-    reasons = dict(selectors.reason_choices())
     rows = [
         {
             "line": lines[line_id],
             "choice": choice,
-            "reason_label": reasons.get(choice.reason, ""),
+            "reason_label": reasons[choice.reason].label if choice.reason in reasons else "",
             "exchange": wanted.get(draft.exchange.get(str(line_id)))
             if draft.resolution == Resolution.EXCHANGE
             else None,

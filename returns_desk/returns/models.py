@@ -40,6 +40,10 @@ S = ReturnStatus
 OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.REJECTED, S.CANCELLED, S.CLOSED}
 
 
+# Carriers a parcel can be tracked with, offered to customers ("I've shipped it") and to the desk.
+CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS", "DHL", "FedEx", "USPS", "Other"]
+
+
 class Resolution(models.TextChoices):
     REFUND = "refund", "Refund to original payment"
     STORE_CREDIT = "store_credit", "Store credit"

@@ -59,8 +59,10 @@ def _format_of(upload: Upload) -> str:
 
 
 def reencode(upload: Upload) -> bytes:
-    """A fresh JPEG of the photo's pixels, turned upright, no larger than MAX_SIDE, with no metadata."""
-    _format_of(upload)
+    """A fresh JPEG of the photo's pixels, turned upright, no larger than MAX_SIDE, with no metadata.
+
+    Call after `check_uploads` (as `stage_uploads` does): the format and pixel count are checked there.
+    """
     try:
         with Image.open(io.BytesIO(upload.content)) as image:
             image.load()
