@@ -21,11 +21,17 @@ def percent_of(amount_minor: int, percent: int | float) -> int:
 
 
 def parse_money(text: str) -> int:
-    """'12.5' or '12.50' or '1,012.50' -> minor units; ValueError with a readable message otherwise."""
-    cleaned = (text or "").strip().replace(",", "").lstrip("$€£")
+    """'12.5' or '12.50' or '1,012.50' -> minor units; ValueError with a message that fits what was typed."""
+    cleaned = (text or "").strip().replace(",", "").replace(" ", "").lstrip("$€£")
     if not cleaned:
         raise ValueError("Enter an amount, like 12.50.")
+    if cleaned.startswith("-"):
+        raise ValueError("Enter an amount above zero.")
     units, _, cents = cleaned.partition(".")
-    if not units.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+    if not (units or cents) or (units and not units.isdigit()) or (cents and not cents.isdigit()):
+        raise ValueError("Enter the amount in figures, like 12.50.")
+    if len(cents) > 2:
         raise ValueError("Enter an amount with at most two decimals, like 12.50.")
-    return int(units) * 100 + int((cents or "0").ljust(2, "0"))
+    if len(units) > 12:
+        raise ValueError("That amount is far too large.")
+    return int(units or "0") * 100 + int((cents or "0").ljust(2, "0"))

@@ -31,12 +31,12 @@ OPEN = sorted(OPEN_STATUSES)
 
 
 def open_dispute_on_order() -> Exists:
-    return Exists(Dispute.objects.filter(order_id=OuterRef("order_id"), status__in=Dispute.OPEN_STATUSES))
+    return Exists(Dispute.objects.filter(order_id=OuterRef("order_id")).exclude(status__in=Dispute.FINAL_STATUSES))
 
 
 def orders_with_open_dispute() -> QuerySet:
     """As an IN subquery: the few disputed orders lead, through the order index, to their returns."""
-    return Dispute.objects.filter(status__in=Dispute.OPEN_STATUSES).values("order_id")
+    return Dispute.objects.exclude(status__in=Dispute.FINAL_STATUSES).values("order_id")
 
 
 def flagged_customer() -> Exists:

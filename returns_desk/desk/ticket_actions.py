@@ -15,12 +15,13 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.core.forms import MoneyField
 from returns_desk.core.money import format_money
 from returns_desk.orders.models import Product
+from returns_desk.payments import money_rule
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
-from returns_desk.returns import permissions as can
+from returns_desk.payments.providers import provider_name_for
 from returns_desk.returns import services
 from returns_desk.returns.actions import ACTIONS
-from returns_desk.returns.models import CARRIERS, ReturnItem, ReturnRequest
+from returns_desk.returns.models import CARRIERS, MoneyOutcome, ReturnItem, ReturnRequest, ReturnStatus
 from returns_desk.returns.selectors import available_actions
 
 
@@ -66,27 +67,102 @@ class FailedRefundForm(forms.Form):
     reason = forms.CharField(label="Why the refund failed", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RefundForm(forms.Form):
-    amount = MoneyField(label="Amount to refund", below_zero_message="A refund must be more than zero.")
+class MoneyForm(forms.Form):
+    """An amount for one money outcome, pre-filled with the settlement, checked against what remains.
+
+    A figure other than the starting one needs a reason; the remaining refundable amount is shown next
+    to the field and no figure above it is accepted.
+    """
+
+    amount_label = "Amount"
+    outcome = MoneyOutcome.REFUND
+
+    amount = MoneyField(label="Amount", below_zero_message="The amount must be more than zero.")
     override_reason = forms.CharField(
         label="Why a different amount (needed when you change it)",
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    reference = ReferenceForm.base_fields["reference"]
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
-        kwargs.setdefault("initial", {"amount": f"{(rr.refund_amount or 0) / 100:.2f}"})
-        super().__init__(*args, **kwargs)
         self.rr = rr
-        self.fields["amount"].help_text = f"Inspected amount: {rr.refund_amount_display}."
+        self.start = services.default_request_amount(rr, self.outcome)
+        kwargs.setdefault("initial", {"amount": f"{self.start / 100:.2f}"})
+        super().__init__(*args, **kwargs)
+        self.position = money_rule.position_for(rr)
+        self.fields["amount"].label = self.amount_label
+        self.fields["amount"].help_text = (
+            f"Settled at inspection: {rr.refund_amount_display}. "
+            f"At most {self.position.remaining_display} can still be given back for this return."
+        )
 
     def clean(self):
         data = super().clean()
         amount = data.get("amount")
-        if amount is not None and amount != self.rr.refund_amount and not data.get("override_reason", "").strip():
-            self.add_error("override_reason", "Say why the refund differs from the inspected amount.")
+        if amount is None:
+            return data
+        if amount > self.position.remaining:
+            self.add_error(
+                "amount",
+                f"At most {self.position.remaining_display} can still be given back for this return "
+                f"(order paid {self.rr.order.amount_paid_display}).",
+            )
+        elif amount != self.start and not data.get("override_reason", "").strip():
+            self.add_error(
+                "override_reason", f"Say why the amount differs from {format_money(self.start, self.rr.currency)}."
+            )
         return data
+
+
+class RefundForm(MoneyForm):
+    amount_label = "Amount to refund"
+    reference = forms.CharField(
+        label="Payment reference of the refund you made",
+        required=False,
+        max_length=100,
+        help_text="Orders not paid through Stripe: refund in your bank or back office first, then record it here.",
+    )
+
+    def __init__(self, *args, rr: ReturnRequest, **kwargs):
+        super().__init__(*args, rr=rr, **kwargs)
+        if provider_name_for(rr.order.payment_reference) == Refund.Provider.STRIPE:
+            del self.fields["reference"]  # Stripe sends it; nothing to record
+        else:
+            self.fields["reference"].required = True
+
+
+class StoreCreditForm(MoneyForm):
+    amount_label = "Store credit (before the bonus)"
+    outcome = MoneyOutcome.STORE_CREDIT
+
+    def __init__(self, *args, rr: ReturnRequest, **kwargs):
+        super().__init__(*args, rr=rr, **kwargs)
+        percent = rr.quoted_terms().terms.store_credit_bonus_percent
+        if percent:
+            self.fields["amount"].help_text += f" The quoted {percent:g}% bonus is added on top."
+
+
+class RequestApprovalForm(MoneyForm):
+    """Ask a manager for an outcome: after a failed refund, or for a figure above the VA's limit."""
+
+    amount_label = "Amount to ask for"
+    requested_outcome = forms.ChoiceField(label="Outcome to ask for", choices=())
+
+    field_order = ["requested_outcome", "amount", "override_reason"]
+
+    def __init__(self, *args, rr: ReturnRequest, **kwargs):
+        super().__init__(*args, rr=rr, **kwargs)
+        allowed = {
+            ReturnStatus.APPROVED: [MoneyOutcome.RETURNLESS],
+            ReturnStatus.REFUND_FAILED: [MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT],
+        }.get(rr.status, [MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT])
+        self.fields["requested_outcome"].choices = [(o.value, o.label) for o in allowed]
+        self.fields["override_reason"].label = "Reason for the manager"
+
+
+class RetryForm(RefundForm):
+    amount_label = "Amount to refund again"
 
 
 class InspectForm(forms.Form):
@@ -182,27 +258,116 @@ def _latest_manual_refund(rr: ReturnRequest) -> Refund:
     return refund
 
 
+def _or_ask_a_manager(rr: ReturnRequest, by: Actor, outcome: str, amount: int, reason: str, give, details=None):
+    """Give the money; when the gate says it is above the VA's limit, the same form asks a manager instead."""
+    try:
+        give()
+    except money_rule.AboveLimit as above:
+        services.return_request_refund_approval(
+            return_request=rr, by=by, outcome=outcome, amount=amount, override_reason=reason, details=details
+        )
+        return f"{above} Sent to a manager for approval."
+    return None
+
+
 def _issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
     data = form.cleaned_data
-    amount = data["amount"]
-    if amount > can.refund_limit_for(by.user):
-        # Above the VA's limit the same form becomes a request for a manager's approval.
-        services.return_request_refund_approval(
+    amount, reason = data["amount"], data["override_reason"]
+    asked = _or_ask_a_manager(
+        rr,
+        by,
+        MoneyOutcome.REFUND,
+        amount,
+        reason,
+        lambda: services.return_issue_refund(
+            return_request=rr, by=by, amount=amount, override_reason=reason, reference=data.get("reference", "")
+        ),
+    )
+    if asked:
+        return asked
+    if "reference" in data:
+        return f"Refund of {format_money(amount, rr.currency)} recorded (reference {data['reference']})."
+    return f"Refund of {format_money(amount, rr.currency)} sent to Stripe."
+
+
+def _retry_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
+    data = form.cleaned_data
+    amount, reason = data["amount"], data["override_reason"]
+    asked = _or_ask_a_manager(
+        rr,
+        by,
+        MoneyOutcome.REFUND,
+        amount,
+        reason,
+        lambda: services.return_retry_refund(
+            return_request=rr, by=by, amount=amount, reason=reason, reference=data.get("reference", "")
+        ),
+    )
+    return asked or f"Refund of {format_money(amount, rr.currency)} tried again."
+
+
+def _issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> str:
+    data = form.cleaned_data
+    amount, reason = data["amount"], data["override_reason"]
+    asked = _or_ask_a_manager(
+        rr,
+        by,
+        MoneyOutcome.STORE_CREDIT,
+        amount,
+        reason,
+        lambda: services.return_issue_store_credit(return_request=rr, by=by, amount=amount, reason=reason),
+    )
+    return asked or "Store credit issued; the customer gets the code by email."
+
+
+def _ship_exchange(rr: ReturnRequest, by: Actor, form) -> str:
+    data = form.cleaned_data
+    details = {
+        "carrier": data["carrier"],
+        "tracking_number": data["tracking_number"],
+        "replacements": form.replacements(),
+    }
+    asked = _or_ask_a_manager(
+        rr,
+        by,
+        MoneyOutcome.EXCHANGE,
+        None,
+        "The replacements cost more than the settled amount.",
+        lambda: services.return_ship_exchange(
             return_request=rr,
             by=by,
-            amount=amount,
-            override_reason=data["override_reason"],
-            note=f"Refund of {format_money(amount, rr.currency)} needs a manager's approval.",
-        )
-        return f"{format_money(amount, rr.currency)} is above your limit: sent to a manager for approval."
-    services.return_issue_refund(
+            carrier=details["carrier"],
+            tracking_number=details["tracking_number"],
+            replacement_skus=details["replacements"],
+        ),
+        details=details,
+    )
+    return asked or "Exchange shipped."
+
+
+def _refund_without_return(rr: ReturnRequest, by: Actor, form) -> str:
+    reference = form.cleaned_data["reference"]
+    asked = _or_ask_a_manager(
+        rr,
+        by,
+        MoneyOutcome.RETURNLESS,
+        None,
+        "",
+        lambda: services.return_refund_without_return(return_request=rr, by=by, reference=reference),
+    )
+    return asked or "Refunded; the customer keeps the item."
+
+
+def _request_approval(rr: ReturnRequest, by: Actor, form: RequestApprovalForm) -> str:
+    data = form.cleaned_data
+    services.return_request_refund_approval(
         return_request=rr,
         by=by,
-        amount=amount,
+        outcome=data["requested_outcome"],
+        amount=data["amount"],
         override_reason=data["override_reason"],
-        reference=data["reference"],
     )
-    return f"Refund of {format_money(amount, rr.currency)} sent."
+    return "Sent to a manager for approval."
 
 
 ACTION_FORMS: dict[str, TicketAction] = {
@@ -272,20 +437,13 @@ ACTION_FORMS: dict[str, TicketAction] = {
             ),
             needs_return=True,
         ),
-        TicketAction(
-            "request_refund_approval",
-            NoteForm,
-            lambda rr, by, f: (
-                services.return_request_refund_approval(return_request=rr, by=by, note=f.cleaned_data["note"])
-                and "Sent to a manager for approval."
-            ),
-        ),
+        TicketAction("request_refund_approval", RequestApprovalForm, _request_approval, needs_return=True),
         TicketAction(
             "approve_refund",
             ReferenceForm,
             lambda rr, by, f: (
                 services.return_approve_refund(return_request=rr, by=by, reference=f.cleaned_data["reference"])
-                and "Refund approved and sent."
+                and "Approved as asked."
             ),
         ),
         TicketAction(
@@ -293,7 +451,7 @@ ACTION_FORMS: dict[str, TicketAction] = {
             ReasonForm,
             lambda rr, by, f: (
                 services.return_deny_refund(return_request=rr, by=by, reason=f.cleaned_data["reason"])
-                and "Refund denied; back to the VA with your reason."
+                and "Denied; back to the VA with your reason, the settlement unchanged."
             ),
             danger=True,
         ),
@@ -319,43 +477,10 @@ ACTION_FORMS: dict[str, TicketAction] = {
             ),
             danger=True,
         ),
-        TicketAction(
-            "retry_refund",
-            ReferenceForm,
-            lambda rr, by, f: (
-                services.return_retry_refund(return_request=rr, by=by, reference=f.cleaned_data["reference"])
-                and "Refund sent again."
-            ),
-        ),
-        TicketAction(
-            "issue_store_credit",
-            ConfirmForm,
-            lambda rr, by, f: services.return_issue_store_credit(return_request=rr, by=by),
-            "Store credit issued.",
-        ),
-        TicketAction(
-            "ship_exchange",
-            ExchangeForm,
-            lambda rr, by, f: (
-                services.return_ship_exchange(
-                    return_request=rr,
-                    by=by,
-                    carrier=f.cleaned_data["carrier"],
-                    tracking_number=f.cleaned_data["tracking_number"],
-                    replacement_skus=f.replacements(),
-                )
-                and "Exchange shipped."
-            ),
-            needs_return=True,
-        ),
-        TicketAction(
-            "refund_without_return",
-            ReferenceForm,
-            lambda rr, by, f: (
-                services.return_refund_without_return(return_request=rr, by=by, reference=f.cleaned_data["reference"])
-                and "Refunded; the customer keeps the item."
-            ),
-        ),
+        TicketAction("retry_refund", RetryForm, _retry_refund, needs_return=True),
+        TicketAction("issue_store_credit", StoreCreditForm, _issue_store_credit, needs_return=True),
+        TicketAction("ship_exchange", ExchangeForm, _ship_exchange, needs_return=True),
+        TicketAction("refund_without_return", ReferenceForm, _refund_without_return),
         TicketAction(
             "close", ConfirmForm, lambda rr, by, f: services.return_close(return_request=rr, by=by) and "Closed."
         ),
@@ -376,9 +501,9 @@ def actions_for(rr: ReturnRequest, user) -> list[TicketAction]:
     )
     if not pending_manual:  # Stripe reports those outcomes itself
         names = [n for n in names if n not in ("refund_succeeded", "refund_failed")]
-    if "issue_refund" not in names and "request_refund_approval" in names and rr.status == "inspected":
-        # The refund form itself turns into a request for approval above the limit.
-        names = ["issue_refund", *[n for n in names if n != "request_refund_approval"]]
+    if rr.status == ReturnStatus.INSPECTED:
+        # The refund, credit and exchange forms themselves turn into a request above the VA's limit.
+        names = [n for n in names if n != "request_refund_approval"]
     offered = [ACTION_FORMS[n] for n in DISPLAY_ORDER if n in names]
     return sorted(offered, key=lambda a: a.danger)  # the way forward first; reject, cancel, deny last
 

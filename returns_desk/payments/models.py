@@ -35,6 +35,7 @@ class Refund(models.Model):
     provider_refund_id = models.CharField(max_length=100, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(max_length=100, blank=True, help_text="The provider's own code, for staff.")
     failure_reason = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True, help_text="The last error talking to the provider, if any.")
     send_attempts = models.PositiveSmallIntegerField(default=0, help_text="Times we asked the provider.")
@@ -79,6 +80,9 @@ class StoreCredit(models.Model):
     email = models.EmailField(db_index=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.IntegerField(help_text="Minor units; positive when issued, negative when redeemed or expired.")
+    bonus = models.PositiveIntegerField(
+        default=0, help_text="Of an issue: the policy's bonus within `amount`; the rest is the return's money."
+    )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     code = models.CharField(max_length=20, db_index=True, help_text="The redeemable code this entry belongs to.")
     return_request = models.ForeignKey(
@@ -100,6 +104,10 @@ class StoreCredit(models.Model):
                 name="store_credit_sign_matches_kind",
             ),
             models.UniqueConstraint(fields=["code"], condition=Q(kind="issue"), name="store_credit_code_issued_once"),
+            models.CheckConstraint(
+                condition=Q(bonus=0) | Q(kind="issue", bonus__lt=models.F("amount")),
+                name="store_credit_bonus_within_issue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,15 +127,15 @@ class Dispute(models.Model):
         WARNING_CLOSED = "warning_closed", "Inquiry closed"
         NEEDS_RESPONSE = "needs_response", "Needs response"
         UNDER_REVIEW = "under_review", "Under review"
+        APPEAL_NEEDS_RESPONSE = "appeal_needs_response", "Appeal: needs response"
+        APPEAL_UNDER_REVIEW = "appeal_under_review", "Appeal: under review"
         WON = "won", "Won"
         LOST = "lost", "Lost"
+        PREVENTED = "prevented", "Prevented"
 
-    OPEN_STATUSES = (
-        Status.WARNING_NEEDS_RESPONSE,
-        Status.WARNING_UNDER_REVIEW,
-        Status.NEEDS_RESPONSE,
-        Status.UNDER_REVIEW,
-    )
+    # Stripe's final statuses. Every other one, including any Stripe adds later, is still open and blocks
+    # refunds: an unknown status must never let money out twice.
+    FINAL_STATUSES = (Status.WARNING_CLOSED, Status.WON, Status.LOST, Status.PREVENTED)
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
     return_request = models.ForeignKey(
@@ -140,6 +148,9 @@ class Dispute(models.Model):
     reason = models.CharField(max_length=50, blank=True)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    funds_withdrawn = models.PositiveIntegerField(
+        default=0, help_text="Minor units the bank holds back now (lost or withdrawn, less reinstated)."
+    )
     evidence_due_by = models.DateTimeField(null=True, blank=True)
     evidence = models.JSONField(default=dict, blank=True, help_text="Evidence staged for submission to Stripe.")
     evidence_staged_at = models.DateTimeField(null=True, blank=True, help_text="Last sent to Stripe with submit=false.")
@@ -160,7 +171,7 @@ class Dispute(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in self.OPEN_STATUSES
+        return self.status not in self.FINAL_STATUSES
 
     @property
     def amount_display(self) -> str:
@@ -173,7 +184,7 @@ class StripeEvent(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored (not a type we act on)"
+        IGNORED = "ignored", "Ignored (not for the desk)"
         FAILED = "failed", "Failed"
 
     stripe_event_id = models.CharField(max_length=100, unique=True)

@@ -19,9 +19,9 @@ from returns_desk.core.money import format_money, percent_of
 from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
 from returns_desk.orders.models import Order
 
+from . import money_rule
 from .models import Dispute, Refund, StoreCredit, new_store_credit_code
 from .providers import provider_name_for
-from .selectors import refunded_total_for_order
 
 FINAL_REFUND_STATUSES = (Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.CANCELED)
 STORE_CREDIT_VALID_DAYS = 365
@@ -51,27 +51,29 @@ def _timeline(refund: Refund, body: str, *, by: Actor, kind: str = "refund", vis
     )
 
 
-def refund_record_for_return(*, return_request, by: Actor, reference: str = "") -> Refund:
-    """Record a refund of the return's settled amount. The caller holds the order and return locks."""
+def refund_record_for_return(*, return_request, by: Actor, amount: int, reference: str = "") -> tuple[Refund, dict]:
+    """Record a refund of `amount` for the return, through the order's money rule and the VA's limit.
+
+    The caller holds the order and return locks. A manual refund (an order not paid through Stripe) is
+    money already moved outside the app: it is recorded with its reference, never "sent".
+    Returns the refund and the figures the decision was made on, for the timeline.
+    """
     rr = return_request
     order = rr.order
-    amount = rr.refund_amount or 0
-    if amount <= 0:
-        raise ServiceError("A refund must be more than zero.")
     if rr.currency != order.currency:
         raise ServiceError(f"The return is in {rr.currency} but the order was paid in {order.currency}.")
-    already = refunded_total_for_order(order.pk)
-    if already + amount > order.amount_paid:
-        left = max(order.amount_paid - already, 0)
-        raise ServiceError(
-            f"Refusing to refund {format_money(amount, rr.currency)}: only {format_money(left, rr.currency)} "
-            f"of the {order.amount_paid_display} paid is still refundable on order {order.number}."
-        )
     if rr.refunds.filter(status__in=(Refund.Status.PENDING, Refund.Status.REQUIRES_ACTION)).exists():
         raise ServiceError("A refund for this return is already on its way.")
+    decision = money_rule.authorize(return_request=rr, amount=amount, by=by, what="refund")
     provider = provider_name_for(order.payment_reference)
-    if provider == Refund.Provider.STRIPE and reference.strip():
+    reference = reference.strip()
+    if provider == Refund.Provider.STRIPE and reference:
         raise ServiceError("This order was paid through Stripe: the refund goes through Stripe, with no reference.")
+    if provider == Refund.Provider.MANUAL and not reference:
+        raise ServiceError(
+            "This order was not paid through Stripe: make the refund in your bank or back office first, then "
+            "record its payment reference here."
+        )
     attempt = (rr.refunds.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
     now = clock.now()
     refund = Refund.objects.create(
@@ -81,14 +83,14 @@ def refund_record_for_return(*, return_request, by: Actor, reference: str = "") 
         amount=amount,
         currency=rr.currency,
         provider=provider,
-        provider_refund_id=reference.strip(),
+        provider_refund_id=reference,
         idempotency_key=f"refund-{rr.rma_number}-attempt-{attempt}",
         requested_by=by.user if by.kind == Actor.STAFF else None,
         created_at=now,
         updated_at=now,
     )
     enqueue_on_commit("returns_desk.payments.tasks.send_refund", refund.pk)
-    return refund
+    return refund, {**decision, "refund_id": refund.pk, "provider": provider}
 
 
 def _lock_refund(refund_id: int) -> Refund:
@@ -234,31 +236,30 @@ def refund_mark_failed_manual(*, refund: Refund, by: Actor, reason: str) -> Refu
 # --- store credit -----------------------------------------------------------------------------------
 
 
-def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
-    """Issue the return's settled amount plus the policy's bonus as store credit, with a new code.
+def store_credit_issue_for_return(*, return_request, by: Actor, base: int) -> tuple[StoreCredit, dict]:
+    """Issue `base` of the return's money as store credit, plus the bonus its quoted terms give, with a new code.
 
-    A return the customer asked to settle in store credit was quoted with the bonus already; one
-    turned into credit later (a refund that failed, say) earns it now. The caller holds the locks.
+    The base counts against the order's money rule; the bonus is the shop's gift, kept apart (and never more
+    than the quoted percentage). Base and bonus together count against the VA's limit. The caller holds the locks.
     """
-    from returns_desk.policies.selectors import active_policy
-    from returns_desk.returns.models import Resolution
-
     rr = return_request
-    settled = rr.refund_amount or 0
-    if settled <= 0:
-        raise ServiceError("There is no amount to issue as store credit.")
-    amount, note = settled, f"For {rr.rma_number}"
-    if rr.resolution != Resolution.STORE_CREDIT:
-        percent = active_policy().store_credit_bonus_percent
-        bonus = percent_of(settled, float(percent))
-        amount += bonus
-        if bonus:
-            note += f", including a {float(percent):g}% bonus of {format_money(bonus, rr.currency)}"
+    percent = rr.quoted_terms().terms.store_credit_bonus_percent
+    bonus = percent_of(base, percent) if base > 0 else 0
+    why = money_rule.bonus_refusal(base=base, bonus=bonus, percent=percent, currency=rr.currency)
+    if why:
+        raise ServiceError(why)
+    decision = money_rule.authorize(
+        return_request=rr, amount=base, counted=base + bonus, by=by, what="issue as store credit"
+    )
+    note = f"For {rr.rma_number}"
+    if bonus:
+        note += f", including a {percent:g}% bonus of {format_money(bonus, rr.currency)}"
     now = clock.now()
-    return StoreCredit.objects.create(
+    entry = StoreCredit.objects.create(
         email=rr.email.lower(),
         kind=StoreCredit.Kind.ISSUE,
-        amount=amount,
+        amount=base + bonus,
+        bonus=bonus,
         currency=rr.currency,
         code=new_store_credit_code(),
         return_request=rr,
@@ -266,6 +267,15 @@ def store_credit_issue_for_return(*, return_request, by: Actor) -> StoreCredit:
         note=note,
         created_by=by.user if by.kind == Actor.STAFF else None,
         created_at=now,
+    )
+    return entry, {**decision, "store_credit_code": entry.code, "bonus": bonus, "credit_total": base + bonus}
+
+
+def exchange_authorize(*, return_request, value: int, settled: int, by: Actor) -> dict:
+    """An exchange gives back the replacements' value: within the money rule, and what it costs beyond the
+    settled amount counts against the VA's limit. The caller holds the locks and ships the replacements."""
+    return money_rule.authorize(
+        return_request=return_request, amount=value, counted=max(0, value - settled), by=by, what="exchange for"
     )
 
 

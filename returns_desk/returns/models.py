@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from returns_desk.core import clock
 from returns_desk.core.money import CURRENCY_CHOICES, format_money
@@ -48,6 +48,15 @@ class Resolution(models.TextChoices):
     REFUND = "refund", "Refund to original payment"
     STORE_CREDIT = "store_credit", "Store credit"
     EXCHANGE = "exchange", "Exchange"
+
+
+class MoneyOutcome(models.TextChoices):
+    """What a manager is asked to approve: the outcome and its amount, not just "a refund"."""
+
+    REFUND = "refund", "Refund"
+    STORE_CREDIT = "store_credit", "Store credit"
+    EXCHANGE = "exchange", "Exchange"
+    RETURNLESS = "returnless", "Refund without return"
 
 
 class Priority(models.IntegerChoices):
@@ -93,6 +102,29 @@ class ReturnRequest(FSMModelMixin, models.Model):
     )
     refund_amount = models.PositiveIntegerField(
         null=True, blank=True, help_text="Minor units to pay back, settled at inspection (or approval for returnless)."
+    )
+    terms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The policy terms the return was quoted under; every later figure for it uses these.",
+    )
+    # The request a manager decides (see `returns.services.return_request_refund_approval`), kept apart
+    # from the inspected settlement so that a denial leaves the settlement as it was.
+    requested_outcome = models.CharField(max_length=20, choices=MoneyOutcome.choices, blank=True)
+    requested_amount = models.PositiveIntegerField(null=True, blank=True, help_text="Minor units asked for.")
+    requested_reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    requested_details = models.JSONField(
+        default=dict, blank=True, help_text="What else the outcome needs (an exchange's replacements and tracking)."
+    )
+    requested_from = models.CharField(
+        max_length=20, choices=ReturnStatus.choices, blank=True, help_text="Where a denial sends the return back to."
+    )
+    exchange_value = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minor units the replacements shipped are worth; counted by the money rule."
     )
     rejection_reason = models.TextField(blank=True)
     tracking_carrier = models.CharField(max_length=50, blank=True)
@@ -175,10 +207,20 @@ class ReturnRequest(FSMModelMixin, models.Model):
     def quoted_amount_display(self) -> str:
         return format_money(self.quoted_amount, self.currency)
 
+    def quoted_terms(self):
+        """The terms this return was quoted under (the active policy's only for a return older than that)."""
+        from returns_desk.policies.quoted import QuotedTerms
+
+        if self.terms:
+            return QuotedTerms.from_json(self.terms)
+        from returns_desk.policies.selectors import active_policy
+
+        return QuotedTerms.from_policy(active_policy())
+
     def has_open_dispute(self) -> bool:
         from returns_desk.payments.models import Dispute
 
-        return Dispute.objects.filter(order_id=self.order_id, status__in=Dispute.OPEN_STATUSES).exists()
+        return Dispute.objects.filter(order_id=self.order_id).exclude(status__in=Dispute.FINAL_STATUSES).exists()
 
     # --- transition conditions (each reads as the reason it guards) --------------------------------
 
@@ -192,10 +234,11 @@ class ReturnRequest(FSMModelMixin, models.Model):
         return not self.items.filter(outcome="").exists()
 
     def returnless_allowed_by_policy(self) -> bool:
-        from returns_desk.policies.selectors import active_policy
-
-        threshold = active_policy().returnless_refund_threshold
+        threshold = self.quoted_terms().terms.returnless_refund_threshold
         return threshold > 0 and 0 < self.quoted_amount <= threshold
+
+    def has_money_request(self) -> bool:
+        return bool(self.requested_outcome and self.requested_amount)
 
     # --- transitions: only returns.services call these ----------------------------------------------
 
@@ -244,33 +287,41 @@ class ReturnRequest(FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=S.INSPECTED,
+        source=[S.INSPECTED, S.REFUND_FAILED, S.APPROVED],
         target=S.AWAITING_APPROVAL,
         permission=can.staff,
-        conditions=[has_refund_amount],
+        conditions=[has_money_request],
     )
     def request_refund_approval(self):
-        """The refund is above the VA's limit; a manager decides."""
+        """An outcome above the VA's limit (or off the settlement); a manager decides the outcome asked for."""
 
     @transition(
         field=status,
         source=S.AWAITING_APPROVAL,
-        target=S.REFUND_PENDING,
+        target=RETURN_VALUE(S.REFUND_PENDING, S.RESOLVED),
         permission=can.manager,
-        conditions=[no_open_dispute, has_refund_amount],
+        conditions=[no_open_dispute, has_money_request],
     )
     def approve_refund(self):
-        """A manager approved the refund; it is sent."""
+        """A manager approved the requested outcome: a refund is sent; credit or an exchange resolves."""
+        paid_later = (MoneyOutcome.REFUND, MoneyOutcome.RETURNLESS)
+        return S.REFUND_PENDING if self.requested_outcome in paid_later else S.RESOLVED
 
-    @transition(field=status, source=S.AWAITING_APPROVAL, target=S.INSPECTED, permission=can.manager)
+    @transition(
+        field=status,
+        source=S.AWAITING_APPROVAL,
+        target=RETURN_VALUE(S.INSPECTED, S.REFUND_FAILED, S.APPROVED),
+        permission=can.manager,
+    )
     def deny_refund(self):
-        """A manager declined the refund as asked; back to the VA with the reason."""
+        """A manager declined the outcome as asked; back where it was asked from, settlement unchanged."""
+        return self.requested_from if self.requested_from in (S.REFUND_FAILED, S.APPROVED) else S.INSPECTED
 
     @transition(
         field=status,
         source=S.INSPECTED,
         target=S.REFUND_PENDING,
-        permission=can.refund_within_limit,
+        permission=can.staff,
         conditions=[no_open_dispute, has_refund_amount],
     )
     def issue_refund(self):
@@ -280,15 +331,20 @@ class ReturnRequest(FSMModelMixin, models.Model):
     def refund_succeeded(self):
         """The provider confirmed the refund."""
 
-    @transition(field=status, source=S.REFUND_PENDING, target=S.REFUND_FAILED, permission=can.payment_outcome)
+    @transition(
+        field=status,
+        source=[S.REFUND_PENDING, S.RESOLVED, S.CLOSED],
+        target=S.REFUND_FAILED,
+        permission=can.payment_outcome,
+    )
     def refund_failed(self):
-        """The provider reported failure; back in a queue with the reason."""
+        """The provider reported failure (even after success: a late failure reopens the money step)."""
 
     @transition(
         field=status,
         source=S.REFUND_FAILED,
         target=S.REFUND_PENDING,
-        permission=can.refund_within_limit,
+        permission=can.staff,
         conditions=[no_open_dispute, has_refund_amount],
     )
     def retry_refund(self):
@@ -299,12 +355,12 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=[S.INSPECTED, S.REFUND_FAILED],
         target=S.RESOLVED,
         permission=can.staff,
-        conditions=[has_refund_amount],
+        conditions=[no_open_dispute, has_refund_amount],
     )
     def issue_store_credit(self):
         """Store credit (plus the policy's bonus) instead of money."""
 
-    @transition(field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff)
+    @transition(field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff, conditions=[no_open_dispute])
     def ship_exchange(self):
         """The replacement is on its way."""
 
@@ -312,7 +368,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=status,
         source=S.APPROVED,
         target=S.REFUND_PENDING,
-        permission=can.refund_within_limit,
+        permission=can.staff,
         conditions=[returnless_allowed_by_policy, no_open_dispute],
     )
     def refund_without_return(self):

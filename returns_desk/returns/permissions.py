@@ -24,15 +24,21 @@ def is_agent(user) -> bool:
     return bool(user and user.is_active and (is_manager(user) or AGENTS in _group_names(user)))
 
 
-def refund_limit_for(user) -> int:
-    """The largest refund (minor units) this user may send without a manager's approval."""
+def refund_limit_for(user, *, default: int | None = None) -> int:
+    """The most (minor units) this user may give back without a manager's approval: their own limit, else
+    `default` (the limit a return was quoted under), else the active policy's."""
     if is_manager(user):
         return 2**63 - 1
     from returns_desk.desk.models import StaffProfile
-    from returns_desk.policies.selectors import active_policy
 
     limit = StaffProfile.objects.filter(user=user).values_list("refund_limit", flat=True).first()
-    return limit if limit is not None else active_policy().agent_refund_limit
+    if limit is not None:
+        return limit
+    if default is not None:
+        return default
+    from returns_desk.policies.selectors import active_policy
+
+    return active_policy().agent_refund_limit
 
 
 def staff(instance, actor: Actor) -> bool:
@@ -62,8 +68,3 @@ def system_only(instance, actor: Actor) -> bool:
 def payment_outcome(instance, actor: Actor) -> bool:
     """The provider (or the system reconciling with it), or a VA recording a manual refund's outcome."""
     return actor.kind in (Actor.SYSTEM, Actor.STRIPE) or staff(instance, actor)
-
-
-def refund_within_limit(instance, actor: Actor) -> bool:
-    """Staff whose refund limit covers this return's refund amount; above it, a manager approves."""
-    return staff(instance, actor) and (instance.refund_amount or 0) <= refund_limit_for(actor.user)

@@ -24,12 +24,22 @@ from returns_desk.core.money import format_money
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies import engine
 from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 
 from . import milestones, sla
 from . import permissions as can
 from .actions import ACTIONS
-from .models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, ReturnStatus, SurveyResponse
+from .models import (
+    MoneyOutcome,
+    Resolution,
+    ReturnEvent,
+    ReturnItem,
+    ReturnPhoto,
+    ReturnRequest,
+    ReturnStatus,
+    SurveyResponse,
+)
 from .signals import message_recorded, return_transitioned, transition_recorded
 
 CONDITION_REFUSALS = {
@@ -70,12 +80,6 @@ def _already_acted(rr: ReturnRequest, action: str) -> ActionNotAllowed:
 
 
 def _forbidden(rr: ReturnRequest, action: str, permission, actor: Actor) -> ActionForbidden:
-    if permission is can.refund_within_limit and can.staff(rr, actor):
-        limit = can.refund_limit_for(actor.user)
-        return ActionForbidden(
-            f"A refund of {rr.refund_amount_display} is above your limit of {format_money(limit, rr.currency)}; "
-            "ask a manager to approve it."
-        )
     if permission is can.manager:
         return ActionForbidden(f"Only a manager can {ACTIONS[action].label.lower()}.")
     return ActionForbidden(f"You are not allowed to {ACTIONS[action].label.lower()} on this return.")
@@ -117,7 +121,7 @@ def run_transition(
     prepare: Callable[[ReturnRequest], None] | None = None,
     settle: Callable[[ReturnRequest], Any] | None = None,
     apply: Callable[[ReturnRequest], Any] | None = None,
-    body: str = "",
+    body: str | Callable[[], str] = "",
     data: dict | None = None,
     lock_order: bool = False,
 ) -> ReturnRequest:
@@ -126,7 +130,8 @@ def run_transition(
     Order of checks: source state, `prepare` (in-memory changes the permission depends on, such as
     an overridden amount), permission, `settle` (writes the conditions depend on, such as inspection
     results), conditions, then `apply` (writes that need the transition to be allowed: money).
-    All of it runs inside one transaction, so a refusal at any step leaves nothing behind.
+    All of it runs inside one transaction, so a refusal at any step leaves nothing behind. `body` may
+    be a callable, for an event whose words depend on what `apply` decided.
     """
     if action not in ACTIONS:
         raise ValueError(f"Unknown transition {action!r}")
@@ -166,7 +171,7 @@ def run_transition(
             transition=action,
             from_state=from_state,
             to_state=rr.status,
-            body=body,
+            body=body() if callable(body) else body,
             visible_to_customer=not ACTIONS[action].internal,
             data={**(data or {}), **({"result": extra} if extra else {})},
             created_at=now,
@@ -359,6 +364,7 @@ def return_create(
             sla_due_at=now + dt.timedelta(hours=policy.sla_first_response_hours),
             currency=order.currency,
             quoted_amount=quote.total,
+            terms=QuotedTerms.from_policy(policy, reasons.values()).as_json(),
             created_at=now,
             updated_at=now,
             status_changed_at=now,
@@ -704,6 +710,7 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
                 if item.disposition == ReturnItem.Disposition.RESTOCK and item.order_line.product_id:
                     restock[item.order_line.product_id] = restock.get(item.order_line.product_id, 0) + item.quantity
         quote = quote_for_items(rr, accepted)
+        settled = settlement_of(quote)
         per_item = {i.pk: i.order_line.unit_price * i.quantity for i in accepted}
         for item in items:
             item.refundable_amount = per_item.get(item.pk, 0)
@@ -712,63 +719,99 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
         )
         for product_id, quantity in sorted(restock.items()):
             Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
-        rr.refund_amount = quote.total
-        return {"refund_amount": quote.total, "restocked": {str(k): v for k, v in restock.items()}}
+        rr.refund_amount = settled
+        return {"refund_amount": settled, "restocked": {str(k): v for k, v in restock.items()}}
 
     return run_transition(return_request=return_request, action="inspect", by=by, settle=apply)
 
 
 def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnless: bool = False) -> engine.Quote:
-    """The quote for some of a return's items, with the same engine and figures the customer saw."""
-    terms = active_policy().terms()
+    """The quote for some of a return's items, with the terms and engine the customer was quoted with."""
+    quoted = rr.quoted_terms()
     # A quote prices the items in hand; quantities already returned matter to eligibility, not here.
     quote_items = [
-        engine.QuoteItem(line_facts(i.order_line), i.quantity, i.reason.customer_pays, i.reason.label) for i in items
+        engine.QuoteItem(line_facts(i.order_line), i.quantity, quoted.customer_pays_for(i.reason), i.reason.label)
+        for i in items
     ]
     return engine.quote_return(
-        quote_items, order_facts(rr.order), terms, resolution=rr.resolution, returnless=returnless
+        quote_items, order_facts(rr.order), quoted.terms, resolution=rr.resolution, returnless=returnless
     )
 
 
-def _override_amount(amount: int | None, override_reason: str) -> Callable[[ReturnRequest], None]:
-    def prepare(rr: ReturnRequest) -> None:
-        if amount is not None and amount != rr.refund_amount:
-            if amount <= 0:
-                raise ServiceError("A refund must be more than zero.")
-            if not override_reason.strip():
-                raise ServiceError("Say why the refund differs from the inspected amount.")
-            rr.refund_amount = amount
-
-    return prepare
+def settlement_of(quote: engine.Quote) -> int:
+    """The return's money as settled: the quote without the store credit bonus, which is added (and
+    accounted apart) only when credit is issued."""
+    return quote.total - min(quote.store_credit_bonus, quote.total)
 
 
-def return_request_refund_approval(
-    *, return_request: ReturnRequest, by: Actor, note: str = "", amount: int | None = None, override_reason: str = ""
-) -> ReturnRequest:
-    """Ask a manager to approve a refund above the VA's limit (with the amount the VA proposes)."""
-    body = " ".join(part for part in (note.strip(), override_reason.strip()) if part)
-    return run_transition(
-        return_request=return_request,
-        action="request_refund_approval",
-        by=by,
-        prepare=_override_amount(amount, override_reason),
-        body=body,
+# --- money: every outcome through payments' gate, above the VA's limit through a manager ----------------
+
+
+def _person_and_limit(decision: dict, by: Actor, currency: str) -> str:
+    who = _person(by.user) if by.kind == Actor.STAFF and by.user else by.kind.capitalize()
+    limit = decision.get("limit")
+    if limit is None:
+        return f"by {who} (no limit applies)"
+    return f"by {who} (within the limit of {format_money(limit, currency)})"
+
+
+def _decision_body(
+    what: str, amount: int, decision: dict, by: Actor, rr: ReturnRequest, reason: str = "", extra: str = ""
+) -> str:
+    """Who gave back what, under which limit, and what remained: the money decision in words."""
+    body = (
+        f"{what} of {format_money(amount, rr.currency)}{extra} {_person_and_limit(decision, by, rr.currency)}; "
+        f"{format_money(decision['remaining_before'], rr.currency)} remained refundable."
     )
+    settled = rr.refund_amount
+    if settled is not None and amount != settled and what != "Exchange":
+        body += f" Settled at inspection: {format_money(settled, rr.currency)}."
+    return f"{body} Reason: {reason}" if reason else body
 
 
-def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
-    reason = _required(reason, "a reason for the VA")
-    return run_transition(return_request=return_request, action="deny_refund", by=by, body=reason)
+def _checked_override(rr: ReturnRequest, amount: int | None, reason: str, default: int) -> int:
+    """The amount a person typed, or the settlement; a different figure needs a reason."""
+    if amount is None:
+        return default
+    if amount <= 0:
+        raise ServiceError("The amount must be more than zero.")
+    if amount != default and not reason.strip():
+        raise ServiceError(f"Say why the amount differs from the settlement of {format_money(default, rr.currency)}.")
+    return amount
 
 
-def _refund_step(by: Actor, *, reference: str = "") -> Callable[[ReturnRequest], dict]:
+def _last_refund_amount(rr: ReturnRequest) -> int:
+    last = rr.refunds.order_by("-attempt").values_list("amount", flat=True).first()
+    return last if last is not None else (rr.refund_amount or 0)
+
+
+def _refund_apply(by: Actor, *, amount_of: Callable[[ReturnRequest], int], reason: str = "", reference: str = ""):
+    """Record the refund, with the figures and the decision in words on the transition's event."""
+    from returns_desk.payments.services import refund_record_for_return
+
     def apply(rr: ReturnRequest) -> dict:
-        from returns_desk.payments.services import refund_record_for_return
+        amount = amount_of(rr)
+        refund, decision = refund_record_for_return(return_request=rr, by=by, amount=amount, reference=reference)
+        what = "Refund recorded" if refund.provider == "manual" else "Refund sent"
+        apply.body = _decision_body(what, amount, decision, by, rr, reason)
+        return {"money": {"outcome": "refund", **decision}, "refund_id": refund.pk, "amount": amount}
 
-        refund = refund_record_for_return(return_request=rr, by=by, reference=reference)
-        return {"refund_id": refund.pk, "idempotency_key": refund.idempotency_key, "amount": refund.amount}
-
+    apply.body = ""
     return apply
+
+
+def _run_money(rr, action, by, apply, *, prepare=None, data=None) -> ReturnRequest:
+    """A money transition: the order is locked first, and the event's text is the decision `apply` made."""
+    return run_transition(
+        return_request=rr,
+        action=action,
+        by=by,
+        prepare=prepare,
+        apply=apply,
+        lock_order=True,
+        data=data,
+        body=lambda: apply.body,
+    )
 
 
 def return_issue_refund(
@@ -779,66 +822,123 @@ def return_issue_refund(
     override_reason: str = "",
     reference: str = "",
 ) -> ReturnRequest:
-    """Send the refund (within the VA's limit); an amount other than the inspected one needs a reason."""
+    """Send the refund (within the VA's limit and the money rule); a figure other than the settlement needs a
+    reason. The settlement itself is never changed."""
 
-    return run_transition(
-        return_request=return_request,
-        action="issue_refund",
-        by=by,
-        prepare=_override_amount(amount, override_reason),
-        apply=_refund_step(by, reference=reference),
-        body=override_reason.strip(),
-        lock_order=True,
-    )
+    def amount_of(rr: ReturnRequest) -> int:
+        return _checked_override(rr, amount, override_reason, rr.refund_amount or 0)
+
+    apply = _refund_apply(by, amount_of=amount_of, reason=override_reason.strip(), reference=reference)
+    return _run_money(return_request, "issue_refund", by, apply)
 
 
-def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
-    return run_transition(
-        return_request=return_request,
-        action="approve_refund",
-        by=by,
-        apply=_refund_step(by, reference=reference),
-        lock_order=True,
-    )
+def return_retry_refund(
+    *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = "", reference: str = ""
+) -> ReturnRequest:
+    """A new refund attempt after a failure: the same amount as the failed one by default, the same rule, the
+    same limit (a manager-approved amount above the VA's limit goes back to a manager)."""
 
+    def amount_of(rr: ReturnRequest) -> int:
+        return _checked_override(rr, amount, reason, _last_refund_amount(rr))
 
-def return_retry_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
-    return run_transition(
-        return_request=return_request,
-        action="retry_refund",
-        by=by,
-        apply=_refund_step(by, reference=reference),
-        lock_order=True,
-    )
+    apply = _refund_apply(by, amount_of=amount_of, reason=reason.strip(), reference=reference)
+    return _run_money(return_request, "retry_refund", by, apply)
 
 
 def return_refund_without_return(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
-    """Refund now and let the customer keep the item, when the policy's threshold allows it."""
+    """Refund now and let the customer keep the item, when the quoted terms' threshold allows it."""
 
     def prepare(rr: ReturnRequest) -> None:
-        quote = quote_for_items(rr, list(rr.items.select_related("reason")), returnless=True)
-        rr.returnless, rr.refund_amount = True, quote.total
+        quote = quote_for_items(rr, list(rr.items.select_related("reason", "order_line")), returnless=True)
+        rr.returnless, rr.refund_amount = True, settlement_of(quote)
 
-    return run_transition(
-        return_request=return_request,
-        action="refund_without_return",
-        by=by,
-        prepare=prepare,
-        apply=_refund_step(by, reference=reference),
-        lock_order=True,
-    )
+    apply = _refund_apply(by, amount_of=lambda rr: rr.refund_amount or 0, reference=reference)
+    return _run_money(return_request, "refund_without_return", by, apply, prepare=prepare)
 
 
-def return_issue_store_credit(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+def return_issue_store_credit(
+    *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = ""
+) -> ReturnRequest:
+    """Store credit for the settlement (or a figure given with a reason), plus the quoted terms' bonus."""
+    from returns_desk.payments.services import store_credit_issue_for_return
+
     def apply(rr: ReturnRequest) -> dict:
-        from returns_desk.payments.services import store_credit_issue_for_return
+        base = _checked_override(rr, amount, reason, rr.refund_amount or 0)
+        entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=base)
+        bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
+        apply.body = _decision_body("Store credit", base, decision, by, rr, reason.strip(), f"{bonus} ({entry.code})")
+        return {
+            "money": {"outcome": "store_credit", **decision},
+            "store_credit_code": entry.code,
+            "amount": entry.amount,
+            "bonus": entry.bonus,
+        }
 
-        entry = store_credit_issue_for_return(return_request=rr, by=by)
-        return {"store_credit_code": entry.code, "amount": entry.amount}
+    apply.body = ""
+    return _run_money(return_request, "issue_store_credit", by, apply)
 
-    return run_transition(
-        return_request=return_request, action="issue_store_credit", by=by, apply=apply, lock_order=True
-    )
+
+@dataclass(frozen=True)
+class Replacement:
+    sku: str
+    quantity: int
+    value: int  # what it is worth to the money rule
+
+
+def _replacements(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacement]:
+    """The VA's choice first, then the customer's, then the same SKU again; each valued for the money rule:
+    like for like at what was paid for the line, another size or colour at its price today."""
+    accepted = rr.items.select_related("order_line", "exchange_product")
+    items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
+    if not items:
+        raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
+    unknown = set(chosen) - {i.pk for i in items}
+    if unknown:
+        raise ServiceError("Replacements can only be chosen for this return's accepted items.")
+    wanted = [
+        (i, chosen.get(i.pk) or (i.exchange_product.sku if i.exchange_product else i.order_line.sku)) for i in items
+    ]
+    prices = dict(Product.objects.filter(sku__in={sku for _, sku in wanted}).values_list("sku", "price"))
+    result = []
+    for item, sku in wanted:
+        if sku == item.order_line.sku:
+            unit = item.order_line.unit_price
+        elif sku in prices:
+            unit = prices[sku]
+        else:
+            raise ServiceError(f"There is no product {sku}.")
+        result.append(Replacement(sku, item.quantity, unit * item.quantity))
+    return result
+
+
+def _exchange_apply(by: Actor, *, carrier: str, tracking_number: str, chosen: dict[int, str], reason: str = ""):
+    from returns_desk.orders.services import order_create_replacement
+    from returns_desk.payments.services import exchange_authorize
+
+    def apply(rr: ReturnRequest) -> dict:
+        replacements = _replacements(rr, chosen)
+        value = sum(r.value for r in replacements)
+        decision = exchange_authorize(return_request=rr, value=value, settled=rr.refund_amount or 0, by=by)
+        replacement = order_create_replacement(
+            original=rr.order,
+            items=[(r.sku, r.quantity) for r in replacements],
+            number=f"{rr.order.number}-X{rr.pk}",
+            carrier=carrier,
+            tracking_number=tracking_number,
+        )
+        rr.exchange_order, rr.exchange_value = replacement, value
+        apply.body = f"Replacement shipped: {carrier} {tracking_number}. " + _decision_body(
+            "Exchange", value, decision, by, rr, reason
+        )
+        return {
+            "money": {"outcome": "exchange", **decision},
+            "exchange_order": replacement.number,
+            "skus": [r.sku for r in replacements],
+            "exchange_value": value,
+        }
+
+    apply.body = ""
+    return apply
 
 
 def return_ship_exchange(
@@ -849,45 +949,146 @@ def return_ship_exchange(
     tracking_number: str,
     replacement_skus: dict[int, str] | None = None,
 ) -> ReturnRequest:
-    """Ship replacements as a zero-priced order: each accepted item's own SKU unless another size or
-    colour was chosen (`replacement_skus`: return item id -> SKU). Stock is taken, never below zero."""
-    from returns_desk.orders.services import order_create_replacement
-
+    """Ship replacements as a zero-priced order (`replacement_skus`: return item id -> SKU); stock is taken,
+    never below zero, and the replacements' value passes the money rule like any other outcome."""
     tracking_number = _required(tracking_number, "the tracking number of the replacement")
-    carrier = carrier.strip()
-    chosen = replacement_skus or {}
+    apply = _exchange_apply(by, carrier=carrier.strip(), tracking_number=tracking_number, chosen=replacement_skus or {})
+    data = {"carrier": carrier.strip(), "tracking_number": tracking_number}
+    return _run_money(return_request, "ship_exchange", by, apply, data=data)
 
-    def apply(rr: ReturnRequest) -> dict:
-        accepted = rr.items.select_related("order_line", "exchange_product")
-        items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
-        if not items:
-            raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
-        unknown = set(chosen) - {i.pk for i in items}
-        if unknown:
-            raise ServiceError("Replacements can only be chosen for this return's accepted items.")
-        # The VA's choice first, then the customer's, then the same SKU again.
-        wanted = [
-            (chosen.get(i.pk) or (i.exchange_product.sku if i.exchange_product else i.order_line.sku), i.quantity)
-            for i in items
-        ]
-        replacement = order_create_replacement(
-            original=rr.order,
-            items=wanted,
-            number=f"{rr.order.number}-X{rr.pk}",
-            carrier=carrier,
-            tracking_number=tracking_number,
+
+def default_request_amount(rr: ReturnRequest, outcome: str) -> int:
+    """The figure a request for `outcome` starts from: the settlement (for a returnless refund, the quote)."""
+    if outcome == MoneyOutcome.RETURNLESS:
+        return settlement_of(
+            quote_for_items(rr, list(rr.items.select_related("reason", "order_line")), returnless=True)
         )
-        rr.exchange_order = replacement
-        return {"exchange_order": replacement.number, "skus": [sku for sku, _ in wanted]}
+    if outcome == MoneyOutcome.REFUND and rr.status == ReturnStatus.REFUND_FAILED:
+        return _last_refund_amount(rr)
+    return rr.refund_amount or 0
 
+
+def return_request_refund_approval(
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    outcome: str = MoneyOutcome.REFUND,
+    amount: int | None = None,
+    override_reason: str = "",
+    note: str = "",
+    details: dict | None = None,
+) -> ReturnRequest:
+    """Ask a manager to approve an outcome and its amount (above the VA's limit, or after a failure).
+
+    The request is checked against the money rule now (a manager can approve up to the rule's ceiling, never
+    beyond it) and kept apart from the settlement, which a denial leaves as it was.
+    """
+    from returns_desk.payments import money_rule
+
+    if outcome not in MoneyOutcome.values:
+        raise ServiceError("Choose the outcome to ask for: refund, store credit, exchange or refund without return.")
+    reason = override_reason.strip()
+
+    def prepare(rr: ReturnRequest) -> None:
+        allowed = {
+            ReturnStatus.APPROVED: {MoneyOutcome.RETURNLESS},
+            ReturnStatus.INSPECTED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT, MoneyOutcome.EXCHANGE},
+            ReturnStatus.REFUND_FAILED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT},
+        }.get(rr.status, set())
+        if outcome not in allowed:
+            raise ActionNotAllowed(
+                f"{MoneyOutcome(outcome).label} can't be asked for while the return is {rr.get_status_display()}."
+            )
+        if outcome == MoneyOutcome.RETURNLESS and not rr.returnless_allowed_by_policy():
+            raise ActionNotAllowed(CONDITION_REFUSALS["returnless_allowed_by_policy"])
+        default = default_request_amount(rr, outcome)
+        asked = _checked_override(rr, amount, reason, default)
+        if outcome == MoneyOutcome.EXCHANGE:
+            replacements = _replacements(rr, (details or {}).get("replacements") or {})
+            asked = sum(r.value for r in replacements)
+        why = money_rule.refusal(
+            money_rule.position_for(rr), asked, what=f"ask for {MoneyOutcome(outcome).label.lower()} of"
+        )
+        if why:
+            raise ServiceError(why)
+        rr.requested_outcome, rr.requested_amount, rr.requested_reason = outcome, asked, reason or note.strip()
+        rr.requested_details = {k: v for k, v in (details or {}).items() if v not in (None, "", {})}
+        rr.requested_by, rr.requested_at, rr.requested_from = by.user, clock.now(), rr.status
+        limit = money_rule.limit_for(by, rr)
+        prepare.body = (
+            f"{_person(by.user)} asks a manager to approve {MoneyOutcome(outcome).label.lower()} of "
+            f"{format_money(asked, rr.currency)} (settled at inspection: {rr.refund_amount_display}"
+            + (f"; their limit {format_money(limit, rr.currency)}" if limit is not None else "")
+            + ")."
+            + (f" Reason: {reason}" if reason else "")
+            + (f" {note.strip()}" if note.strip() else "")
+        )
+        prepare.data = {"money": {"outcome": outcome, "requested": asked, "limit": limit, "settled": rr.refund_amount}}
+
+    prepare.body, prepare.data = "", {}
+    if by.kind != Actor.STAFF:
+        raise ActionForbidden("Only desk staff can ask a manager to approve money.")
     return run_transition(
         return_request=return_request,
-        action="ship_exchange",
+        action="request_refund_approval",
         by=by,
-        apply=apply,
+        prepare=prepare,
+        apply=lambda rr: prepare.data,
+        body=lambda: prepare.body,
         lock_order=True,
-        body=f"Replacement shipped: {carrier} {tracking_number}".strip(),
-        data={"carrier": carrier, "tracking_number": tracking_number},
+    )
+
+
+def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    """A manager approves the outcome asked for, at the amount asked, up to the money rule's ceiling."""
+
+    def apply(rr: ReturnRequest) -> dict:
+        asked_by = _person(rr.requested_by) if rr.requested_by_id else "the desk"
+        outcome, amount = rr.requested_outcome, rr.requested_amount
+        if outcome in (MoneyOutcome.REFUND, MoneyOutcome.RETURNLESS):
+            if outcome == MoneyOutcome.RETURNLESS:
+                rr.returnless = True
+            step = _refund_apply(by, amount_of=lambda _: amount, reference=reference)
+        elif outcome == MoneyOutcome.STORE_CREDIT:
+            from returns_desk.payments.services import store_credit_issue_for_return
+
+            def step(rr: ReturnRequest) -> dict:
+                entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=amount)
+                step.body = _decision_body("Store credit", amount, decision, by, rr) + f" Code {entry.code}."
+                return {"money": {"outcome": "store_credit", **decision}, "store_credit_code": entry.code}
+        else:
+            details = rr.requested_details or {}
+            step = _exchange_apply(
+                by,
+                carrier=details.get("carrier", ""),
+                tracking_number=details.get("tracking_number", ""),
+                chosen={int(k): v for k, v in (details.get("replacements") or {}).items()},
+            )
+        result = step(rr)
+        apply.body = f"Approved {MoneyOutcome(outcome).label.lower()} asked by {asked_by}. {step.body}"
+        return result
+
+    apply.body = ""
+    return _run_money(return_request, "approve_refund", by, apply)
+
+
+def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
+    """A manager declines the request; the return goes back where it was asked from, settlement unchanged."""
+    reason = _required(reason, "a reason for the VA")
+
+    def apply(rr: ReturnRequest) -> dict:
+        asked_by = _person(rr.requested_by) if rr.requested_by_id else "the desk"
+        asked = format_money(rr.requested_amount or 0, rr.currency)
+        label = MoneyOutcome(rr.requested_outcome).label.lower() if rr.requested_outcome else "refund"
+        apply.body = (
+            f"{_person(by.user)} denied {label} of {asked} asked by {asked_by}: {reason} "
+            f"The settlement stays at {rr.refund_amount_display}."
+        )
+        return {"money": {"denied": rr.requested_amount, "outcome": rr.requested_outcome, "settled": rr.refund_amount}}
+
+    apply.body = ""
+    return run_transition(
+        return_request=return_request, action="deny_refund", by=by, apply=apply, body=lambda: apply.body
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from returns_desk.core import clock as app_clock
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import sla
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus
@@ -119,6 +120,12 @@ def return_in_state(
         currency=order.currency,
         quoted_amount=amount,
         refund_amount=amount if inspected else None,
+        terms=QuotedTerms.from_policy(active_policy(), ReasonCode.objects.all()).as_json(),
+        **(
+            {"requested_outcome": "refund", "requested_amount": amount, "requested_from": ReturnStatus.INSPECTED}
+            if status == ReturnStatus.AWAITING_APPROVAL
+            else {}
+        ),
     )
     ReturnRequest.objects.filter(pk=rr.pk).update(rma_number=rma_for(rr.pk))
     rr.rma_number = rma_for(rr.pk)

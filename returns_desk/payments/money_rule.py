@@ -1,0 +1,193 @@
+"""The order's money rule: nothing is given back beyond what was paid for what came back.
+
+For each order, the base value of everything given back for its returns — refunds pending or succeeded,
+store credit issued (without the policy's bonus, accounted apart), replacements shipped — plus what a
+chargeback took (funds withdrawn) never exceeds what was paid; and what one return gives back never exceeds
+what was paid for its own returned lines. The figures are read from the tables every time, never kept as a
+balance, and `authorize` is the gate every money outcome passes through, under the order's row lock,
+whoever starts it: desk, admin, portal, task, webhook or the demo seeder.
+
+`refusal` is the rule itself, a pure function: the bulk demo seeder applies it to figures it holds.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, Sum
+
+from returns_desk.core.actors import Actor
+from returns_desk.core.errors import ActionForbidden, ServiceError
+from returns_desk.core.money import format_money, percent_of
+
+from .models import Dispute, Refund, StoreCredit
+
+# Items the warehouse turned away are not the shop's to pay for.
+NOT_RETURNED_OUTCOMES = ("rejected", "missing", "wrong_item")
+DEAD_RETURN_STATUSES = ("cancelled", "rejected")
+
+
+class MoneyRuleRefused(ServiceError):
+    """The amount would give back more than the order's money rule allows; nothing was written."""
+
+
+class AboveLimit(ActionForbidden):
+    """The amount is above the acting VA's limit: a manager must approve it."""
+
+
+@dataclass(frozen=True)
+class MoneyPosition:
+    """What an order (and one of its returns) paid, has given back, and may still give back."""
+
+    currency: str
+    paid: int  # the order's total charge
+    withdrawn: int  # held back by the bank for chargebacks
+    order_lines_returned: int  # paid for the lines of the order's live returns
+    order_given: int  # refunds + credit base + replacements, all returns of the order
+    return_lines_returned: int  # paid for this return's lines
+    return_refunds: int
+    return_credit: int
+    return_exchange: int
+
+    @property
+    def return_given(self) -> int:
+        return self.return_refunds + self.return_credit + self.return_exchange
+
+    @property
+    def order_remaining(self) -> int:
+        return max(0, min(self.paid - self.withdrawn - self.order_given, self.order_lines_returned - self.order_given))
+
+    @property
+    def remaining(self) -> int:
+        """What this return may still give back: its own lines' room, within the order's."""
+        return max(0, min(self.order_remaining, self.return_lines_returned - self.return_given))
+
+    def money(self, amount: int) -> str:
+        return format_money(amount, self.currency)
+
+    @property
+    def remaining_display(self) -> str:
+        return self.money(self.remaining)
+
+    def as_data(self) -> dict:
+        """For the timeline: the figures the decision was made on."""
+        return {
+            "paid": self.paid,
+            "withdrawn": self.withdrawn,
+            "given_before": self.return_given,
+            "order_given_before": self.order_given,
+            "remaining_before": self.remaining,
+        }
+
+
+def refusal(position: MoneyPosition, amount: int, *, what: str = "give back") -> str | None:
+    """The rule: why `amount` may not be given back now, in words for the person asking, or None."""
+    if amount <= 0:
+        return f"The amount to {what} must be more than zero."
+    if amount <= position.remaining:
+        return None
+    money = position.money
+    parts = [f"only {money(position.remaining)} can still be given back for this return"]
+    if position.return_given:
+        parts.append(f"{money(position.return_given)} of its {money(position.return_lines_returned)} already was")
+    if position.withdrawn:
+        parts.append(f"a chargeback took {money(position.withdrawn)}")
+    return f"Refusing to {what} {money(amount)}: {'; '.join(parts)} (order paid {money(position.paid)})."
+
+
+def bonus_refusal(*, base: int, bonus: int, percent: float, currency: str) -> str | None:
+    """Store credit's bonus is the policy's percentage of its base, never more."""
+    allowed = percent_of(base, percent)
+    if bonus < 0 or bonus > allowed:
+        return (
+            f"A store credit bonus of {format_money(bonus, currency)} is more than the {percent:g}% "
+            f"({format_money(allowed, currency)}) the return was quoted."
+        )
+    return None
+
+
+# --- reading the figures --------------------------------------------------------------------------
+
+
+def _lines_returned_by_return(order_id: int) -> dict[int, int]:
+    from returns_desk.returns.models import ReturnItem
+
+    rows = (
+        ReturnItem.objects.filter(return_request__order_id=order_id)
+        .exclude(return_request__status__in=DEAD_RETURN_STATUSES)
+        .exclude(outcome__in=NOT_RETURNED_OUTCOMES)
+        .values("return_request_id")
+        .annotate(value=Sum(F("order_line__unit_price") * F("quantity")))
+    )
+    return {r["return_request_id"]: r["value"] or 0 for r in rows}
+
+
+def _sum_by_return(queryset, value) -> dict[int, int]:
+    rows = queryset.values("return_request_id").annotate(total=Sum(value)).order_by()
+    return {r["return_request_id"]: r["total"] or 0 for r in rows if r["return_request_id"]}
+
+
+def position_for(return_request) -> MoneyPosition:
+    """The figures for one return and its order, summed from the tables (five small queries)."""
+    from returns_desk.returns.models import ReturnRequest
+
+    rr = return_request
+    order = rr.order
+    lines = _lines_returned_by_return(order.pk)
+    refunds = _sum_by_return(Refund.objects.filter(order_id=order.pk, status__in=Refund.ACTIVE_STATUSES), "amount")
+    credit = _sum_by_return(
+        StoreCredit.objects.filter(kind=StoreCredit.Kind.ISSUE, return_request__order_id=order.pk),
+        F("amount") - F("bonus"),
+    )
+    exchanges = dict(
+        ReturnRequest.objects.filter(order_id=order.pk, exchange_value__isnull=False).values_list(
+            "pk", "exchange_value"
+        )
+    )
+    withdrawn = Dispute.objects.filter(order_id=order.pk).aggregate(s=Sum("funds_withdrawn"))["s"] or 0
+    given = {k: refunds.get(k, 0) + credit.get(k, 0) + exchanges.get(k, 0) for k in {*refunds, *credit, *exchanges}}
+    return MoneyPosition(
+        currency=order.currency,
+        paid=order.amount_paid,
+        withdrawn=withdrawn,
+        order_lines_returned=sum(lines.values()),
+        order_given=sum(given.values()),
+        return_lines_returned=lines.get(rr.pk, 0),
+        return_refunds=refunds.get(rr.pk, 0),
+        return_credit=credit.get(rr.pk, 0),
+        return_exchange=exchanges.get(rr.pk, 0),
+    )
+
+
+def remaining_for(returns: Iterable) -> dict[int, int]:
+    """What each return may still give back; one position per return (for the few rows of an approvals page)."""
+    return {rr.pk: position_for(rr).remaining for rr in returns}
+
+
+# --- the gate -------------------------------------------------------------------------------------
+
+
+def limit_for(actor: Actor, return_request) -> int | None:
+    """The most this actor may give back without a manager; None when no limit applies (managers, system)."""
+    from returns_desk.returns import permissions as can
+
+    if actor.kind != Actor.STAFF or can.is_manager(actor.user):
+        return None
+    return can.refund_limit_for(actor.user, default=return_request.quoted_terms().agent_refund_limit)
+
+
+def authorize(*, return_request, amount: int, counted: int | None = None, by: Actor, what: str) -> dict:
+    """Check `amount` against the order's money rule and `counted` (default: the amount) against the acting
+    VA's limit. The caller holds the order's and the return's row locks, so the figures cannot move until
+    its transaction commits. Returns the figures for the timeline; raises with words, having written nothing.
+    """
+    position = position_for(return_request)
+    why = refusal(position, amount, what=what)
+    if why:
+        raise MoneyRuleRefused(why)
+    counted = amount if counted is None else counted
+    limit = limit_for(by, return_request)
+    if limit is not None and counted > limit:
+        raise AboveLimit(
+            f"{position.money(counted)} is above your limit of {position.money(limit)}; ask a manager to approve it."
+        )
+    return {**position.as_data(), "amount": amount, "counted": counted, "limit": limit}
