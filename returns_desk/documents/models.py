@@ -10,9 +10,11 @@ class Document(models.Model):
         LABEL = "label", "Return label"
         PACKING_SLIP = "packing_slip", "Packing slip"
         RECEIPT = "receipt", "Refund receipt"
+        CREDIT_NOTE = "credit_note", "Credit note"
+        EXCHANGE_CONFIRMATION = "exchange_confirmation", "Exchange confirmation"
 
     return_request = models.ForeignKey("returns.ReturnRequest", on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
     file = models.FileField(upload_to="documents/%Y/%m/")
     fingerprint = models.CharField(max_length=64, help_text="Hash of the data printed on it; a change re-renders.")
     rendered_at = models.DateTimeField(default=clock.now)

@@ -1,6 +1,7 @@
 """Return documents as HTML templates turned into PDF by WeasyPrint. No database writes here."""
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import json
@@ -12,11 +13,18 @@ from barcode.writer import SVGWriter
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from returns_desk.core.money import format_money
 from returns_desk.returns.models import ReturnRequest
 
-FILE_NAMES = {"label": "return-label", "packing_slip": "packing-slip", "receipt": "refund-receipt"}
+FILE_NAMES = {
+    "label": "return-label",
+    "packing_slip": "packing-slip",
+    "receipt": "refund-receipt",
+    "credit_note": "credit-note",
+    "exchange_confirmation": "exchange-confirmation",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,95 @@ def _items(rr: ReturnRequest) -> list[dict]:
     ]
 
 
+def _day(value: dt.date | dt.datetime | None) -> str:
+    """A date as documents print it ("4 March 2026"); a moment counts in the shop's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return dateformat.format(value, "j F Y")
+
+
+def resolved_on(rr: ReturnRequest) -> str:
+    """The day the return was first resolved: the milestone, never the last status change (closing a
+    return, or anything after, leaves its settlement documents as they were)."""
+    moment = rr.resolved_at
+    if moment is None:  # not stamped (built directly, as in test set-up): the timeline says when
+        moment = (
+            rr.events.filter(kind="transition", to_state="resolved")
+            .order_by("created_at", "id")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    return _day(moment)
+
+
+def issued_credit(rr: ReturnRequest):
+    """The store credit issued for the return (the newest, should there be more), or None."""
+    issued = [c for c in rr.store_credits.all() if c.kind == "issue"]
+    return max(issued, key=lambda c: (c.created_at, c.pk)) if issued else None
+
+
+def settlement_kind(rr: ReturnRequest) -> str:
+    """How the money went out decides the document: an exchange confirmation for replacements shipped,
+    a credit note for store credit (chosen, or a refund turned into credit), else the refund receipt."""
+    if rr.exchange_order_id:
+        return "exchange_confirmation"
+    if issued_credit(rr) is not None:
+        return "credit_note"
+    return "receipt"
+
+
+def _succeeded_refunds(rr: ReturnRequest) -> list[dict]:
+    return [
+        {"amount": r.amount_display, "reference": r.provider_refund_id, "provider": r.provider}
+        for r in sorted(rr.refunds.all(), key=lambda r: (r.created_at, r.pk))
+        if r.status == "succeeded"
+    ]
+
+
+def _receipt(rr: ReturnRequest) -> dict:
+    refunds = _succeeded_refunds(rr)
+    return {
+        "method": "Refund to the original payment",
+        "quoted": format_money(rr.quoted_amount, rr.currency),
+        "settled": format_money(rr.refund_amount or 0, rr.currency),
+        "refunds": refunds,
+        "card_note": bool(refunds),  # the card footnote belongs to money actually refunded, nothing else
+    }
+
+
+def _credit_note(rr: ReturnRequest) -> dict:
+    credit = issued_credit(rr)
+    return {
+        "code": credit.code,
+        "amount": format_money(credit.amount, credit.currency),
+        "base": format_money(credit.amount - credit.bonus, credit.currency),
+        "bonus": format_money(credit.bonus, credit.currency) if credit.bonus else "",
+        "issued_on": _day(credit.created_at),
+        "expires_on": _day(credit.expires_on),
+        "quoted": format_money(rr.quoted_amount, rr.currency),
+        "settled": format_money(rr.refund_amount or 0, rr.currency),
+    }
+
+
+def _exchange(rr: ReturnRequest) -> dict:
+    order = rr.exchange_order
+    return {
+        "order": order.number,
+        "carrier": order.shipment_carrier,
+        "tracking": order.shipment_tracking_number,
+        "lines": [
+            {"sku": line.sku, "title": line.title, "quantity": line.quantity}
+            for line in sorted(order.lines.all(), key=lambda line: line.pk)
+        ],
+        "value": format_money(rr.exchange_value, rr.currency) if rr.exchange_value is not None else "",
+    }
+
+
+SETTLEMENT_DATA = {"receipt": _receipt, "credit_note": _credit_note, "exchange_confirmation": _exchange}
+
+
 def document_data(rr: ReturnRequest, kind: str) -> dict:
     """Exactly the data printed on a document: its fingerprint decides whether to render again."""
     data = {
@@ -74,21 +171,9 @@ def document_data(rr: ReturnRequest, kind: str) -> dict:
         "items": _items(rr),
         "units": sum(item.quantity for item in rr.items.all()),
     }
-    if kind == "receipt":
-        refunds = [r for r in rr.refunds.all() if r.status == "succeeded"]
-        credit = next(iter(rr.store_credits.all()), None)
-        method = "Exchange" if rr.exchange_order_id else "Store credit" if credit else "Refund to the original payment"
-        data["receipt"] = {
-            "method": method,
-            "quoted": format_money(rr.quoted_amount, rr.currency),
-            "settled": format_money(rr.refund_amount or 0, rr.currency),
-            "refunds": [
-                {"amount": r.amount_display, "reference": r.provider_refund_id, "provider": r.provider} for r in refunds
-            ],
-            "credit": {"code": credit.code, "amount": credit.amount_display} if credit else None,
-            "exchange": rr.exchange_order.number if rr.exchange_order_id else "",
-            "resolved_at": rr.status_changed_at.strftime("%d %B %Y"),
-        }
+    if kind in SETTLEMENT_DATA:
+        data["resolved_on"] = resolved_on(rr)
+        data[kind] = SETTLEMENT_DATA[kind](rr)
     return data
 
 

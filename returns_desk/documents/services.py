@@ -13,7 +13,8 @@ from . import rendering
 from .models import Document
 
 S = ReturnStatus
-# Which documents a return has in each state (labels once approved; the receipt once resolved).
+# Which documents a return has in each state: labels once approved; once resolved, the one settlement
+# document that says how the money went out (see `rendering.settlement_kind`).
 AFTER_APPROVAL = {
     S.APPROVED,
     S.IN_TRANSIT,
@@ -28,21 +29,23 @@ AFTER_APPROVAL = {
 AVAILABLE = {
     Document.Kind.LABEL: AFTER_APPROVAL,
     Document.Kind.PACKING_SLIP: AFTER_APPROVAL,
-    Document.Kind.RECEIPT: {S.RESOLVED, S.CLOSED},
 }
+SETTLED = {S.RESOLVED, S.CLOSED}
 
 
 def available_kinds(rr: ReturnRequest) -> list[str]:
     kinds = [kind for kind, states in AVAILABLE.items() if rr.status in states]
-    if rr.returnless and Document.Kind.LABEL in kinds:
+    if rr.returnless:
         kinds = [k for k in kinds if k not in (Document.Kind.LABEL, Document.Kind.PACKING_SLIP)]
+    if rr.status in SETTLED:
+        kinds.append(rendering.settlement_kind(rr))
     return kinds
 
 
 def _return_for_documents(return_id: int) -> ReturnRequest:
     return (
         ReturnRequest.objects.select_related("order", "exchange_order")
-        .prefetch_related("items__order_line", "items__reason", "refunds", "store_credits")
+        .prefetch_related("items__order_line", "items__reason", "refunds", "store_credits", "exchange_order__lines")
         .get(pk=return_id)
     )
 

@@ -1,5 +1,6 @@
 """Money that leaves (refunds, store credit) or is taken back (disputes), and Stripe's events."""
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -62,6 +63,11 @@ class Refund(models.Model):
     @property
     def amount_display(self) -> str:
         return format_money(self.amount, self.currency)
+
+    @property
+    def expected_by(self):
+        """The day by which the customer should see the money (card refunds take 5–10 business days)."""
+        return (self.created_at + dt.timedelta(days=14)).date()
 
 
 def new_store_credit_code() -> str:

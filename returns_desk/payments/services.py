@@ -36,6 +36,43 @@ FAILURE_REASONS = {
     "merchant_request": "The refund was cancelled at the shop's request.",
     "unknown": "Stripe did not say why the refund failed.",
 }
+CANCELED_REASON = "The refund was canceled before it was paid (at Stripe, or at the shop's request)."
+
+# The same, in words for the customer: never a provider's raw error.
+CUSTOMER_WORDS = {
+    "declined": "Your bank declined the refund; we are looking into it and will be in touch.",
+    "expired_or_canceled_card": (
+        "Your card has expired or was cancelled, so the refund could not go back to it; we will be in touch "
+        "about another way to pay you."
+    ),
+    "lost_or_stolen_card": (
+        "The card you paid with was reported lost or stolen, so the refund could not go back to it; we will be "
+        "in touch about another way to pay you."
+    ),
+    "canceled": "Your refund was cancelled before it was paid; we are looking into it and will be in touch.",
+}
+CUSTOMER_WORDS_DEFAULT = "Your refund did not go through; we are looking into it and will be in touch."
+
+
+def failure_words(*, status: str, failure: str, provider: str = Refund.Provider.STRIPE) -> tuple[str, str, str]:
+    """(code, words for staff, words for the customer) for a failed or canceled refund.
+
+    `failure` is Stripe's failure code, the full text of an error (kept for staff only), or a VA's own
+    words for a manual refund that failed.
+    """
+    if provider == Refund.Provider.MANUAL and failure not in FAILURE_REASONS:
+        return "manual", failure[:255], CUSTOMER_WORDS_DEFAULT
+    if status == Refund.Status.CANCELED and failure in ("", "unknown", "merchant_request"):
+        code = failure or "canceled"
+        return (
+            code,
+            (FAILURE_REASONS.get(failure) if failure == "merchant_request" else CANCELED_REASON),
+            (CUSTOMER_WORDS["canceled"]),
+        )
+    if failure in FAILURE_REASONS or not failure:
+        code = failure or "unknown"
+        return code, FAILURE_REASONS[code], CUSTOMER_WORDS.get(code, CUSTOMER_WORDS_DEFAULT)
+    return "provider_error", f"Stripe refused the refund: {failure}"[:255], CUSTOMER_WORDS_DEFAULT
 
 
 def _timeline(refund: Refund, body: str, *, by: Actor, kind: str = "refund", visible: bool = False) -> None:
@@ -151,7 +188,11 @@ def refund_record_provider_error(*, refund_id: int, error: str) -> Refund:
 def refund_record_outcome(
     *, refund_id: int, status: str, by: Actor, provider_refund_id: str = "", failure_reason: str = ""
 ) -> Refund:
-    """Apply the provider's answer to a refund and move its return on. Repeating an answer changes nothing."""
+    """Apply the provider's answer to a refund and move its return on. Repeating an answer changes nothing.
+
+    A refund that fails after it had succeeded (Stripe's late failure) gives its money back to the order's
+    rule and reopens the money step on the return, with the same choices as any failure.
+    """
     from returns_desk.returns.models import Priority, ReturnStatus
     from returns_desk.returns.services import return_raise_priority, run_transition
 
@@ -159,7 +200,6 @@ def refund_record_outcome(
         raise ServiceError(f"Unknown refund status {status!r}.")
     with transaction.atomic():
         refund = _lock_refund(refund_id)
-        reason = FAILURE_REASONS.get(failure_reason, failure_reason) if failure_reason else ""
         late_failure = refund.status == Refund.Status.SUCCEEDED and status == Refund.Status.FAILED
         if (refund.status in FINAL_REFUND_STATUSES and not late_failure) or (
             refund.status == status and provider_refund_id in ("", refund.provider_refund_id)
@@ -167,24 +207,37 @@ def refund_record_outcome(
             if refund.sending_until:
                 Refund.objects.filter(pk=refund.pk).update(sending_until=None)
             return refund  # already processed: a repeated or late answer must not move money or state
+        failed = status in (Refund.Status.FAILED, Refund.Status.CANCELED)
+        code, staff_words, customer_words = (
+            failure_words(status=status, failure=failure_reason, provider=refund.provider) if failed else ("",) * 3
+        )
         refund.status = status
         refund.provider_refund_id = provider_refund_id or refund.provider_refund_id
-        refund.failure_reason = (
-            (reason or FAILURE_REASONS["unknown"]) if status in (Refund.Status.FAILED, Refund.Status.CANCELED) else ""
-        )
+        refund.failure_code, refund.failure_reason = code, staff_words
+        if code == "provider_error":
+            refund.last_error = failure_reason
         refund.sending_until = None
         refund.updated_at = clock.now()
         refund.save()
         rr = refund.return_request
         if late_failure:
-            # Stripe can fail a refund after reporting success; the return is already resolved, so the
-            # desk must see it at once.
-            _timeline(
-                refund,
-                f"Stripe now reports the refund of {refund.amount_display} failed: {refund.failure_reason}",
-                by=by,
-            )
             return_raise_priority(return_request=rr, priority=Priority.URGENT)
+            if rr.status in (ReturnStatus.RESOLVED, ReturnStatus.CLOSED):
+                run_transition(
+                    return_request=rr,
+                    action="refund_failed",
+                    by=by,
+                    body=(
+                        f"Stripe now reports the refund of {refund.amount_display} failed after succeeding: "
+                        f"{staff_words} The money step is open again: retry, store credit, or ask a manager."
+                    ),
+                    customer_body=customer_words,
+                    data={"refund_id": refund.pk, "late_failure": True, "failure_code": code},
+                )
+            else:
+                _timeline(
+                    refund, f"Stripe now reports the refund of {refund.amount_display} failed: {staff_words}", by=by
+                )
         elif status == Refund.Status.REQUIRES_ACTION:
             _timeline(
                 refund,
@@ -199,15 +252,17 @@ def refund_record_outcome(
                     action="refund_succeeded",
                     by=by,
                     body=f"{refund.amount_display} refunded (reference {refund.provider_refund_id}).",
+                    customer_body=f"Your refund of {refund.amount_display} is complete.",
                     data={"refund_id": refund.pk},
                 )
-            elif status in (Refund.Status.FAILED, Refund.Status.CANCELED):
+            elif failed:
                 run_transition(
                     return_request=rr,
                     action="refund_failed",
                     by=by,
-                    body=refund.failure_reason,
-                    data={"refund_id": refund.pk},
+                    body=staff_words,
+                    customer_body=customer_words,
+                    data={"refund_id": refund.pk, "failure_code": code},
                 )
     return refund
 
@@ -338,49 +393,63 @@ def store_credit_expire_due() -> int:
 # --- disputes -----------------------------------------------------------------------------------------
 
 
+class DisputeNotForDesk(ServiceError):
+    """A Stripe dispute about a payment no order of the desk was made with: nothing applies, nothing is written."""
+
+
 def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: str) -> Dispute:
-    """Create or update our copy of a Stripe dispute from an event; older events never overwrite newer ones."""
+    """Create or update our copy of a Stripe dispute from an event; older events never overwrite newer ones.
+
+    The status is kept as Stripe sends it: one the desk does not know yet counts as open, so it blocks
+    refunds. `funds_withdrawn` follows the money and the order's money rule counts it as given back: set by
+    Stripe's funds-withdrawn event (sent when most disputes open) and by a loss, cleared by the
+    funds-reinstated event and by a win. The order is locked first, as for every money write, then the
+    dispute. Raises `DisputeNotForDesk`, having written nothing, for a payment no order was paid with.
+    """
     from returns_desk.returns.models import Priority, ReturnRequest
     from returns_desk.returns.services import return_raise_priority, return_record_event
 
+    dispute_id = obj["id"]
     charge = _stripe_id(obj.get("charge"))
     payment_intent = _stripe_id(obj.get("payment_intent"))
     references = [r for r in (payment_intent, charge) if r]
     order = Order.objects.filter(payment_reference__in=references).first() if references else None
     if order is None:
-        raise ServiceError(f"No order was paid with {' or '.join(references) or 'an unknown payment'}.")
+        about = f"{payment_intent} (charge {charge})" if payment_intent and charge else (references or ["a payment"])[0]
+        raise DisputeNotForDesk(f"dispute {dispute_id} is about {about} which no order of the desk was paid with")
     due_by = (obj.get("evidence_details") or {}).get("due_by")
-    values = {
-        "order": order,
-        "charge_id": charge,
-        "payment_intent_id": payment_intent,
-        "status": obj.get("status") or Dispute.Status.NEEDS_RESPONSE,
-        "reason": obj.get("reason") or "",
-        "amount": int(obj.get("amount") or 0),
-        "currency": (obj.get("currency") or order.currency).upper(),
-        "evidence_due_by": dt.datetime.fromtimestamp(due_by, tz=dt.UTC) if due_by else None,
-    }
     with transaction.atomic():
-        dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=obj["id"]).first()
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
+        dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=dispute_id).first()
         created = dispute is None
+        if not created and dispute.last_event_at and event_created < dispute.last_event_at:
+            return dispute  # an older event arriving late
+        status = _dispute_status(obj.get("status"), dispute)
+        amount = int(obj["amount"]) if obj.get("amount") is not None else (0 if created else dispute.amount)
+        previous_status = None if created else dispute.status
+        values = {
+            "order": order,
+            "charge_id": charge,
+            "payment_intent_id": payment_intent,
+            "status": status,
+            "reason": obj.get("reason") or "",
+            "amount": amount,
+            "currency": (obj.get("currency") or order.currency).upper(),
+            "funds_withdrawn": _funds_withdrawn(
+                event_type, status, amount, before=0 if created else dispute.funds_withdrawn
+            ),
+            "evidence_due_by": dt.datetime.fromtimestamp(due_by, tz=dt.UTC) if due_by else None,
+            "last_event_at": event_created,
+            "updated_at": clock.now(),
+        }
         if created:
             rr = ReturnRequest.objects.filter(order=order).order_by("-created_at").first()
             dispute = Dispute.objects.create(
-                stripe_dispute_id=obj["id"],
-                return_request=rr,
-                last_event_at=event_created,
-                created_at=clock.now(),
-                updated_at=clock.now(),
-                **values,
+                stripe_dispute_id=dispute_id, return_request=rr, created_at=clock.now(), **values
             )
-        elif dispute.last_event_at and event_created < dispute.last_event_at:
-            return dispute  # an older event arriving late
         else:
-            previous_status = dispute.status
             for field, value in values.items():
                 setattr(dispute, field, value)
-            dispute.last_event_at = event_created
-            dispute.updated_at = clock.now()
             dispute.save()
             if previous_status == dispute.status and event_type == "charge.dispute.updated":
                 return dispute
@@ -389,12 +458,32 @@ def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: s
                 return_request=dispute.return_request,
                 kind="dispute",
                 by=Actor.stripe(),
-                body=_dispute_news(dispute, event_type, created),
-                data={"dispute_id": dispute.pk, "event_type": event_type},
+                body=_dispute_news(dispute, event_type, created, previous_status=previous_status),
+                data={"dispute_id": dispute.pk, "event_type": event_type, "funds_withdrawn": dispute.funds_withdrawn},
             )
-            if created:
+            if created and dispute.is_open:
                 return_raise_priority(return_request=dispute.return_request, priority=Priority.URGENT)
     return dispute
+
+
+def _dispute_status(value, dispute: Dispute | None) -> str:
+    """Stripe's status as given, even one the desk does not know (it is then open and blocks refunds). Only
+    an event without one keeps what we had, and a dispute first seen without one is taken as needing a
+    response: open, never settled by default."""
+    status = str(value or "").strip()[: Dispute._meta.get_field("status").max_length]
+    if status:
+        return status
+    return dispute.status if dispute is not None else Dispute.Status.NEEDS_RESPONSE
+
+
+def _funds_withdrawn(event_type: str, status: str, amount: int, *, before: int) -> int:
+    """What the bank holds back after this event. On a contradiction the money stays counted as withdrawn:
+    counting too much only holds a refund back, counting too little could pay the same money twice."""
+    if status == Dispute.Status.LOST or event_type == "charge.dispute.funds_withdrawn":
+        return amount
+    if status == Dispute.Status.WON or event_type == "charge.dispute.funds_reinstated":
+        return 0
+    return before
 
 
 def _stripe_id(value) -> str:
@@ -403,16 +492,46 @@ def _stripe_id(value) -> str:
     return value or ""
 
 
-def _dispute_news(dispute: Dispute, event_type: str, created: bool) -> str:
+INQUIRY_STATUSES = (
+    Dispute.Status.WARNING_NEEDS_RESPONSE,
+    Dispute.Status.WARNING_UNDER_REVIEW,
+    Dispute.Status.WARNING_CLOSED,
+)
+SETTLED_WORDS = {
+    Dispute.Status.LOST: "already lost: the bank kept the money",
+    Dispute.Status.WON: "already won: the money stays with the shop",
+    Dispute.Status.PREVENTED: "already prevented: it never became a chargeback",
+    Dispute.Status.WARNING_CLOSED: "already closed: it never became a chargeback",
+}
+
+
+def _dispute_news(dispute: Dispute, event_type: str, created: bool, *, previous_status: str | None = None) -> str:
     amount = format_money(dispute.amount, dispute.currency)
+    what = "Chargeback inquiry" if dispute.status in INQUIRY_STATUSES else "Chargeback"
+    reason = dispute.reason or "not given"
+    if created and not dispute.is_open:
+        settled = SETTLED_WORDS.get(dispute.status, f"already {dispute.get_status_display().lower()}")
+        return f"{what} of {amount} recorded, {settled}. Reason: {reason}."
     if created:
         due = f" Evidence is due by {dispute.evidence_due_by:%d %B %Y %H:%M} UTC." if dispute.evidence_due_by else ""
-        return f"Chargeback opened for {amount} (reason: {dispute.reason or 'not given'}). Refunds are blocked.{due}"
-    return {
-        "charge.dispute.funds_withdrawn": f"Stripe withdrew {amount} from the balance for the dispute.",
-        "charge.dispute.funds_reinstated": f"Stripe reinstated {amount} to the balance.",
-        "charge.dispute.closed": f"Dispute closed: {dispute.get_status_display().lower()}.",
-    }.get(event_type, f"Dispute is now {dispute.get_status_display().lower()}.")
+        withdrawn = (
+            f" Stripe withdrew {format_money(dispute.funds_withdrawn, dispute.currency)} from the balance for it."
+            if dispute.funds_withdrawn
+            else ""
+        )
+        return f"{what} opened for {amount} (reason: {reason}). Refunds are blocked.{due}{withdrawn}"
+    if event_type == "charge.dispute.funds_withdrawn":
+        return f"Stripe withdrew {amount} from the balance for the dispute."
+    if event_type == "charge.dispute.funds_reinstated":
+        return f"Stripe reinstated {amount} to the balance."
+    status = dispute.get_status_display().lower()
+    news = f"Dispute closed: {status}." if event_type == "charge.dispute.closed" else f"Dispute is now {status}."
+    was_open = previous_status not in Dispute.FINAL_STATUSES
+    if dispute.status == Dispute.Status.LOST and previous_status != Dispute.Status.LOST:
+        news += f" The bank kept {amount}: that much less can be given back for this order."
+    elif dispute.is_open and not was_open:
+        news += " Refunds are blocked again."
+    return news
 
 
 def dispute_evidence_from_desk(dispute: Dispute) -> dict:

@@ -20,7 +20,7 @@ from returns_desk.core.tasks import enqueue_on_commit
 
 from . import gateway
 from .models import Refund, StripeEvent
-from .services import dispute_apply_stripe, refund_record_outcome
+from .services import DisputeNotForDesk, dispute_apply_stripe, refund_record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,10 @@ def _dispatch(event: dict) -> tuple[str, str]:
         notes = [_apply_refund_object(refund)[1] for refund in refunds]
         return StripeEvent.Status.PROCESSED, "; ".join(n for n in notes if n)
     if kind in DISPUTE_EVENTS:
-        dispute = dispute_apply_stripe(obj=obj, event_created=created, event_type=kind)
+        try:
+            dispute = dispute_apply_stripe(obj=obj, event_created=created, event_type=kind)
+        except DisputeNotForDesk as not_ours:
+            return StripeEvent.Status.IGNORED, str(not_ours)  # a payment taken outside the desk: not ours to act on
         return StripeEvent.Status.PROCESSED, f"dispute {dispute.stripe_dispute_id} is {dispute.status}"
     return StripeEvent.Status.IGNORED, f"{kind} is not an event the desk acts on"
 

@@ -520,6 +520,11 @@ class ReturnEvent(models.Model):
         raise TypeError("ReturnEvent rows are append-only; they cannot be deleted.")
 
     @property
+    def customer_text(self) -> str:
+        """What the customer reads for this event: their own words where the desk wrote some apart."""
+        return (self.data or {}).get("customer_body") or self.body
+
+    @property
     def actor_label(self) -> str:
         if self.actor_user_id:
             return self.actor_user.get_full_name() or self.actor_user.get_username()

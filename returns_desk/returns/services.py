@@ -122,6 +122,7 @@ def run_transition(
     settle: Callable[[ReturnRequest], Any] | None = None,
     apply: Callable[[ReturnRequest], Any] | None = None,
     body: str | Callable[[], str] = "",
+    customer_body: str | Callable[[], str] = "",
     data: dict | None = None,
     lock_order: bool = False,
 ) -> ReturnRequest:
@@ -131,7 +132,8 @@ def run_transition(
     an overridden amount), permission, `settle` (writes the conditions depend on, such as inspection
     results), conditions, then `apply` (writes that need the transition to be allowed: money).
     All of it runs inside one transaction, so a refusal at any step leaves nothing behind. `body` may
-    be a callable, for an event whose words depend on what `apply` decided.
+    be a callable, for an event whose words depend on what `apply` decided. `customer_body` is what the
+    customer reads instead (never a provider's raw error or a VA's limit); giving one shows the event to them.
     """
     if action not in ACTIONS:
         raise ValueError(f"Unknown transition {action!r}")
@@ -163,6 +165,7 @@ def run_transition(
         milestones.stamp(rr, action=action, to_state=rr.status, moment=now)
         after = _column_values(rr)
         rr.save(update_fields=[name for name, value in after.items() if before[name] != value])
+        told = customer_body() if callable(customer_body) else customer_body
         event = ReturnEvent.objects.create(
             return_request=rr,
             kind=ReturnEvent.Kind.TRANSITION,
@@ -172,8 +175,8 @@ def run_transition(
             from_state=from_state,
             to_state=rr.status,
             body=body() if callable(body) else body,
-            visible_to_customer=not ACTIONS[action].internal,
-            data={**(data or {}), **({"result": extra} if extra else {})},
+            visible_to_customer=bool(told) or not ACTIONS[action].internal,
+            data={**(data or {}), **({"result": extra} if extra else {}), **({"customer_body": told} if told else {})},
             created_at=now,
         )
         payload = {
@@ -792,11 +795,19 @@ def _refund_apply(by: Actor, *, amount_of: Callable[[ReturnRequest], int], reaso
     def apply(rr: ReturnRequest) -> dict:
         amount = amount_of(rr)
         refund, decision = refund_record_for_return(return_request=rr, by=by, amount=amount, reference=reference)
-        what = "Refund recorded" if refund.provider == "manual" else "Refund sent"
-        apply.body = _decision_body(what, amount, decision, by, rr, reason)
+        manual = refund.provider == "manual"
+        apply.body = _decision_body("Refund recorded" if manual else "Refund sent", amount, decision, by, rr, reason)
+        by_when = f"{refund.expected_by:%d %B %Y}"
+        apply.customer = (
+            f"We refunded {refund.amount_display} (payment reference {refund.provider_refund_id}); "
+            f"you should see it by {by_when}."
+            if manual
+            else f"We sent a refund of {refund.amount_display} to your original payment method; "
+            f"you should see it by {by_when}."
+        )
         return {"money": {"outcome": "refund", **decision}, "refund_id": refund.pk, "amount": amount}
 
-    apply.body = ""
+    apply.body = apply.customer = ""
     return apply
 
 
@@ -811,6 +822,7 @@ def _run_money(rr, action, by, apply, *, prepare=None, data=None) -> ReturnReque
         lock_order=True,
         data=data,
         body=lambda: apply.body,
+        customer_body=lambda: apply.customer,
     )
 
 
@@ -867,6 +879,7 @@ def return_issue_store_credit(
         entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=base)
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
         apply.body = _decision_body("Store credit", base, decision, by, rr, reason.strip(), f"{bonus} ({entry.code})")
+        apply.customer = _credit_words(entry)
         return {
             "money": {"outcome": "store_credit", **decision},
             "store_credit_code": entry.code,
@@ -874,8 +887,13 @@ def return_issue_store_credit(
             "bonus": entry.bonus,
         }
 
-    apply.body = ""
+    apply.body = apply.customer = ""
     return _run_money(return_request, "issue_store_credit", by, apply)
+
+
+def _credit_words(entry) -> str:
+    until = f", valid until {entry.expires_on:%d %B %Y}" if entry.expires_on else ""
+    return f"Store credit of {entry.amount_display} issued: code {entry.code}{until}."
 
 
 @dataclass(frozen=True)
@@ -930,6 +948,7 @@ def _exchange_apply(by: Actor, *, carrier: str, tracking_number: str, chosen: di
         apply.body = f"Replacement shipped: {carrier} {tracking_number}. " + _decision_body(
             "Exchange", value, decision, by, rr, reason
         )
+        apply.customer = f"Your replacement is on its way: {carrier} {tracking_number}".strip() + "."
         return {
             "money": {"outcome": "exchange", **decision},
             "exchange_order": replacement.number,
@@ -937,7 +956,7 @@ def _exchange_apply(by: Actor, *, carrier: str, tracking_number: str, chosen: di
             "exchange_value": value,
         }
 
-    apply.body = ""
+    apply.body = apply.customer = ""
     return apply
 
 
@@ -1055,6 +1074,7 @@ def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference
             def step(rr: ReturnRequest) -> dict:
                 entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=amount)
                 step.body = _decision_body("Store credit", amount, decision, by, rr) + f" Code {entry.code}."
+                step.customer = _credit_words(entry)
                 return {"money": {"outcome": "store_credit", **decision}, "store_credit_code": entry.code}
         else:
             details = rr.requested_details or {}
@@ -1066,9 +1086,10 @@ def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference
             )
         result = step(rr)
         apply.body = f"Approved {MoneyOutcome(outcome).label.lower()} asked by {asked_by}. {step.body}"
+        apply.customer = step.customer
         return result
 
-    apply.body = ""
+    apply.body = apply.customer = ""
     return _run_money(return_request, "approve_refund", by, apply)
 
 

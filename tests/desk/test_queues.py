@@ -138,7 +138,7 @@ def test_filters_and_search_live_in_the_url(client, agent):
     assert found("status=requested&sort=value") == [dear.rma_number, cheap.rma_number]
     assert found("status=approved") == []
     bad = client.get("/desk/?queue=all&min_value=ten")
-    assert "Enter an amount with at most two decimals" in bad.content.decode()
+    assert "Enter the amount in figures, like 12.50." in bad.content.decode()
 
 
 def test_fifty_rows_a_page_and_the_next_page_keeps_the_view(client, agent):

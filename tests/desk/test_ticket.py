@@ -140,9 +140,16 @@ def test_a_refund_within_the_limit_is_sent(client, agent):
     client.force_login(agent)
     page = client.get(rr.get_absolute_url()).content.decode()
     assert 'value="40.00"' in page  # pre-filled from the inspection
-    changed = act(client, rr, "issue_refund", {"amount": "35.00", "override_reason": ""})
-    assert "Say why the refund differs from the inspected amount." in changed.content.decode()
-    act(client, rr, "issue_refund", {"amount": "35.00", "override_reason": "Missing belt, agreed with customer."})
+    changed = act(client, rr, "issue_refund", {"amount": "35.00", "override_reason": "", "reference": "BANK-1"})
+    assert "Say why the amount differs from $40.00." in changed.content.decode()
+    no_reference = act(client, rr, "issue_refund", {"amount": "35.00", "override_reason": "Missing belt."})
+    assert "This field is required." in no_reference.content.decode()  # a manual refund is recorded, not sent
+    act(
+        client,
+        rr,
+        "issue_refund",
+        {"amount": "35.00", "override_reason": "Missing belt, agreed with customer.", "reference": "BANK-1"},
+    )
     rr.refresh_from_db()
     assert rr.status == "refund_pending" and rr.refunds.get().amount == 3500
 
@@ -151,14 +158,15 @@ def test_a_refund_above_the_agents_limit_goes_to_a_manager_who_approves_it(clien
     StaffProfile.objects.create(user=agent, refund_limit=5000)
     rr = return_in_state("inspected", unit_price=12000)
     client.force_login(agent)
-    response = act(client, rr, "issue_refund", {"amount": "120.00"}, follow=True)
-    assert "is above your limit: sent to a manager for approval" in response.content.decode()
+    response = act(client, rr, "issue_refund", {"amount": "120.00", "reference": "BANK-7"}, follow=True)
+    assert "$120.00 is above your limit of $50.00" in response.content.decode()
+    assert "Sent to a manager for approval." in response.content.decode()
     rr.refresh_from_db()
     assert rr.status == "awaiting_approval" and not rr.refunds.exists()
     client.force_login(manager)
     queue = client.get("/desk/?queue=approvals")
     assert rr.rma_number in queue.content.decode()
-    act(client, rr, "approve_refund", {"reference": ""})
+    act(client, rr, "approve_refund", {"reference": "BANK-7"})
     rr.refresh_from_db()
     assert rr.status == "refund_pending" and rr.refunds.get().amount == 12000
 

@@ -102,7 +102,7 @@ def shop(agent):
             return_request=r1, by=staff, results=[services.ItemInspection(item.pk, "accepted", "used", "restock")]
         )
     with frozen_at(hours(65)):
-        services.return_issue_refund(return_request=r1, by=staff)
+        services.return_issue_refund(return_request=r1, by=staff, reference="BANK-1")
     with frozen_at(hours(70)):
         refund_confirm_manual(refund=r1.refunds.get(), by=staff, reference="BANK-1")
     SurveyResponse.objects.create(return_request=r1, score=4, comment="Fine", created_at=hours(100))

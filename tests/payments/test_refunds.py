@@ -27,35 +27,35 @@ def test_refund_is_recorded_first_then_sent_on_commit(agent, django_capture_on_c
     assert ReturnRequest.objects.get(pk=rr.pk).status == "resolved"
 
 
-def test_manual_refund_without_reference_waits_then_is_confirmed_once(agent, django_capture_on_commit_callbacks):
+def test_manual_refund_is_recorded_only_with_its_reference(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
+    with pytest.raises(ServiceError, match="make the refund in your bank or back office first"):
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="  ")
+    assert not Refund.objects.exists()
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "inspected"
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-9")
     refund = Refund.objects.get(return_request=rr)
-    assert refund.status == "pending"
-    assert ReturnRequest.objects.get(pk=rr.pk).status == "refund_pending"
-    with pytest.raises(ServiceError, match="Give the reference"):
-        payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference=" ")
-    payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference="BANK-9")
-    payments.refund_confirm_manual(refund=refund, by=Actor.staff(agent), reference="BANK-10")  # repeat: no effect
-    refund.refresh_from_db()
     assert (refund.status, refund.provider_refund_id) == ("succeeded", "BANK-9")
     rr.refresh_from_db()
     assert rr.status == "resolved"
-    assert rr.events.filter(transition="refund_succeeded").count() == 1
+    told = rr.events.get(transition="issue_refund")
+    assert told.body.startswith("Refund recorded of $10.00 by Ana")  # recorded, never "sent"
+    assert f"you should see it by {refund.expected_by:%d %B %Y}" in told.customer_text
+    assert "limit" not in told.customer_text
 
 
 def test_failed_refund_is_retried_with_a_new_key(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+    with django_capture_on_commit_callbacks(execute=False):  # recorded, not yet confirmed
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     first = Refund.objects.get(return_request=rr)
     payments.refund_mark_failed_manual(refund=first, by=Actor.staff(agent), reason="Account closed")
     rr.refresh_from_db()
     assert rr.status == "refund_failed"
     assert rr.events.order_by("id").last().body == "Account closed"
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_retry_refund(return_request=rr, by=Actor.staff(agent))
+        services.return_retry_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-2")
     second = Refund.objects.filter(return_request=rr).order_by("-attempt").first()
     assert second.attempt == 2
     assert second.idempotency_key != first.idempotency_key
@@ -65,10 +65,10 @@ def test_failed_refund_is_retried_with_a_new_key(agent, django_capture_on_commit
 def test_refunds_of_an_order_never_exceed_what_was_paid(agent):
     order = OrderFactory(amount_paid=1500)
     earlier = return_in_state("inspected", unit_price=1000, order=order)
-    services.return_issue_refund(return_request=earlier, by=Actor.staff(agent))
+    services.return_issue_refund(return_request=earlier, by=Actor.staff(agent), reference="BANK-1")
     later = return_in_state("inspected", unit_price=1000, order=order)
-    with pytest.raises(ServiceError, match=r"only \$5\.00 of the \$15\.00 paid is still refundable"):
-        services.return_issue_refund(return_request=later, by=Actor.staff(agent))
+    with pytest.raises(ServiceError, match=r"only \$5\.00 can still be given back .*\(order paid \$15\.00\)"):
+        services.return_issue_refund(return_request=later, by=Actor.staff(agent), reference="BANK-2")
     assert Refund.objects.filter(return_request=later).count() == 0
     assert ReturnRequest.objects.get(pk=later.pk).status == "inspected"
 
@@ -77,7 +77,7 @@ def test_currency_mismatch_is_refused(agent):
     rr = return_in_state("inspected")
     ReturnRequest.objects.filter(pk=rr.pk).update(currency="EUR")
     with pytest.raises(ServiceError, match="in EUR but the order was paid in USD"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     assert not Refund.objects.exists()
 
 

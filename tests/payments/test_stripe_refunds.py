@@ -51,7 +51,7 @@ def test_partial_refunds_add_up_to_what_was_paid_and_no_more(stripe_on, agent, d
         services.return_issue_refund(return_request=second, by=Actor.staff(agent))
     third = return_in_state("inspected", unit_price=1000, order=order)
     # localstripe would accept this over-refund; our own check refuses it before any call.
-    with pytest.raises(ServiceError, match=r"only \$0\.00 of the \$60\.00 paid is still refundable"):
+    with pytest.raises(ServiceError, match=r"only \$0\.00 can still be given back .*\(order paid \$60\.00\)"):
         services.return_issue_refund(return_request=third, by=Actor.staff(agent))
     assert sorted(r["amount"] for r in stripe_refunds(order.payment_reference)) == [2500, 3500]
     assert not Refund.objects.filter(return_request=third).exists()
@@ -179,12 +179,16 @@ def test_stripe_refusing_a_refund_fails_it_with_stripes_words(stripe_on, agent, 
     assert "HTTP 404" in refund.failure_reason
     rr.refresh_from_db()
     assert rr.status == "refund_failed"
-    assert refund.failure_reason in rr.events.order_by("id").last().body
+    failed = rr.events.order_by("id").last()
+    assert refund.failure_reason in failed.body  # staff keep Stripe's words in full
+    assert failed.visible_to_customer
+    assert failed.customer_text == "Your refund did not go through; we are looking into it and will be in touch."
+    assert "HTTP" not in failed.customer_text and "Error" not in failed.customer_text
 
 
 def test_without_a_stripe_key_refunds_stay_manual(settings, agent, django_capture_on_commit_callbacks):
     settings.STRIPE_SECRET_KEY = ""
     rr = return_in_state("inspected")
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     assert Refund.objects.get(return_request=rr).provider == "manual"

@@ -236,7 +236,7 @@ def test_dispute_opens_blocks_refunds_and_is_on_the_timeline(client, post, webho
     assert rr.priority == Priority.URGENT
     assert "Chargeback opened for $50.00" in rr.events.filter(kind="dispute").get().body
     with pytest.raises(ServiceError, match="A payment dispute is open on this order"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(manager))
+        services.return_issue_refund(return_request=rr, by=Actor.staff(manager), reference="BANK-1")
     client.force_login(manager)
     page = client.get(rr.get_absolute_url()).content.decode()
     assert "Chargeback open" in page and "Evidence due" in page
@@ -250,7 +250,7 @@ def test_dispute_closing_unblocks_refunds_and_late_events_are_ignored(
     post(dispute_event("evt_d2", "charge.dispute.updated", status="under_review", created=1_700_000_200))
     dispute = Dispute.objects.get(stripe_dispute_id="dp_1")
     assert dispute.status == "won"
-    rr = services.return_issue_refund(return_request=disputed_return, by=Actor.staff(manager))
+    rr = services.return_issue_refund(return_request=disputed_return, by=Actor.staff(manager), reference="BANK-1")
     assert rr.status == "refund_pending"
     bodies = list(disputed_return.events.filter(kind="dispute").values_list("body", flat=True))
     assert bodies[-1] == "Dispute closed: won."
@@ -271,7 +271,9 @@ def test_dispute_found_by_charge_id_too(client, post, webhook_secret, reference_
     assert Dispute.objects.get().order == order
 
 
-def test_dispute_for_an_unknown_payment_is_kept_as_failed_with_the_reason(client, post, webhook_secret, reference_data):
+def test_dispute_for_an_unknown_payment_is_kept_as_ignored_with_the_reason(
+    client, post, webhook_secret, reference_data
+):
     response = post(
         dispute_event(
             "evt_d7", "charge.dispute.created", status="needs_response", created=1, payment_intent="pi_unknown"
@@ -279,6 +281,8 @@ def test_dispute_for_an_unknown_payment_is_kept_as_failed_with_the_reason(client
     )
     assert response.status_code == 200
     event = StripeEvent.objects.get(stripe_event_id="evt_d7")
-    assert event.status == "failed"
-    assert "No order was paid with pi_unknown or ch_disputed" in event.error
+    assert event.status == "ignored"
+    assert (
+        event.error == "dispute dp_1 is about pi_unknown (charge ch_disputed) which no order of the desk was paid with"
+    )
     assert not Dispute.objects.exists()

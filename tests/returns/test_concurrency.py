@@ -66,12 +66,19 @@ def test_eight_agents_racing_to_refund_one_return_make_one_refund(reference_data
     agents = [UserFactory(username=f"payer{i}", first_name=f"Payer{i}", groups=["Agents"]) for i in range(RACERS)]
     rr = return_in_state("inspected", unit_price=4200)
 
-    results = race(RACERS, lambda i: services.return_issue_refund(return_request=rr, by=Actor.staff(agents[i])))
+    results = race(
+        RACERS,
+        lambda i: services.return_issue_refund(return_request=rr, by=Actor.staff(agents[i]), reference=f"BANK-{i}"),
+    )
 
     assert [kind for kind, _ in results].count("ok") == 1, results
     refusals = [message for kind, message in results if kind == "refused"]
     assert len(refusals) == RACERS - 1, results
-    assert all(m.startswith("Already refunded by Payer") for m in refusals), refusals
+    # The recorded manual refund may already be confirmed when a late racer asks.
+    assert all(
+        m.startswith("Already refunded by Payer") or "no longer possible: the return is now Resolved" in m
+        for m in refusals
+    ), refusals
     refund = Refund.objects.get(return_request=rr)
     assert (refund.amount, refund.attempt) == (4200, 1)
     assert ReturnEvent.objects.filter(return_request=rr, transition="issue_refund").count() == 1

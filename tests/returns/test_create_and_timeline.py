@@ -134,4 +134,4 @@ def test_rejected_items_do_not_count_towards_the_refund(agent):
     )
     assert rr.refund_amount == 0
     with pytest.raises(ServiceError, match="nothing to refund"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
