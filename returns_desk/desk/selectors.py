@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from returns_desk.core import clock
 from returns_desk.policies import engine
+from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns.models import ReturnRequest
 from returns_desk.returns.services import line_facts, line_facts_for_order, order_facts
@@ -18,13 +19,17 @@ from .models import CustomerFlag
 class PolicyPanel:
     lines: list[tuple[object, engine.Eligibility]]  # (order line, eligibility today)
     quote: engine.Quote  # this return's items, priced as the customer was quoted
+    terms: list[str]  # the quoted terms in words
+    policy_name: str
+    policy_changed: bool  # the active policy differs now: this return keeps its own terms
 
 
 def policy_panel(rr: ReturnRequest) -> PolicyPanel:
     """Each order line's eligibility with its reasons, and the quote's breakdown — the customer's figures."""
     from returns_desk.payments.models import Refund
 
-    terms = active_policy().terms()
+    quoted = rr.quoted_terms()
+    terms = quoted.terms
     ofacts = order_facts(rr.order)
     # Priced as when the customer asked: this return's own refunds are not "already refunded" for it.
     own = sum(r.amount for r in rr.refunds.all() if r.status in Refund.ACTIVE_STATUSES)
@@ -34,11 +39,12 @@ def policy_panel(rr: ReturnRequest) -> PolicyPanel:
     today = clock.today()
     eligibility = [(line, engine.evaluate_line(facts[line.pk], ofacts, terms, today)) for line in lines]
     items = [
-        engine.QuoteItem(line_facts(i.order_line), i.quantity, i.reason.customer_pays, i.reason.label)
+        engine.QuoteItem(line_facts(i.order_line), i.quantity, quoted.customer_pays_for(i.reason), i.reason.label)
         for i in rr.items.all()
     ]
     quote = engine.quote_return(items, ofacts, terms, resolution=rr.resolution, returnless=rr.returnless)
-    return PolicyPanel(eligibility, quote)
+    active = QuotedTerms.from_policy(active_policy())
+    return PolicyPanel(eligibility, quote, quoted.described(), quoted.policy_name, not quoted.same_as(active))
 
 
 def earlier_returns(rr: ReturnRequest, limit: int = 10) -> list[ReturnRequest]:

@@ -501,8 +501,9 @@ def actions_for(rr: ReturnRequest, user) -> list[TicketAction]:
     )
     if not pending_manual:  # Stripe reports those outcomes itself
         names = [n for n in names if n not in ("refund_succeeded", "refund_failed")]
-    if rr.status == ReturnStatus.INSPECTED:
-        # The refund, credit and exchange forms themselves turn into a request above the VA's limit.
+    if rr.status != ReturnStatus.REFUND_FAILED:
+        # The refund, credit, exchange and keep-the-item forms themselves turn into a request above the VA's
+        # limit; only after a failure is asking a manager a choice of its own (beside retry and credit).
         names = [n for n in names if n != "request_refund_approval"]
     offered = [ACTION_FORMS[n] for n in DISPLAY_ORDER if n in names]
     return sorted(offered, key=lambda a: a.danger)  # the way forward first; reject, cancel, deny last

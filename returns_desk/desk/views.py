@@ -16,6 +16,7 @@ from returns_desk.core.money import format_money
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import available_kinds
 from returns_desk.documents.views import document_response
+from returns_desk.payments import money_rule
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
@@ -150,6 +151,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         composer = ReplyForm(
             initial={"body": fill(chosen.body, rr), "canned": chosen.pk, "kind": "reply"} if chosen else None
         )
+    positions = money_rule.positions_for([rr])
     context = {
         "rr": rr,
         "actions": [(a, forms.get(a.name)) for a in actions],
@@ -158,6 +160,8 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "composer": composer,
         "canned": canned,
         "credit_codes": money.store_credit_codes(email=rr.email),
+        "position": positions[rr.pk],
+        "approval": money.approval_summaries([rr], positions).get(rr.pk) if rr.status == "awaiting_approval" else None,
         "open_disputes": [d for d in rr.order.disputes.all() if d.is_open],
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
         "policy": ticket_selectors.policy_panel(rr),

@@ -108,59 +108,75 @@ def bonus_refusal(*, base: int, bonus: int, percent: float, currency: str) -> st
 # --- reading the figures --------------------------------------------------------------------------
 
 
-def _lines_returned_by_return(order_id: int) -> dict[int, int]:
-    from returns_desk.returns.models import ReturnItem
+def _by_return(queryset, value) -> dict[int, tuple[int, int]]:
+    """{return id: (order id, total)} for the given rows."""
+    rows = queryset.values("return_request_id", "return_request__order_id").annotate(total=Sum(value)).order_by()
+    return {r["return_request_id"]: (r["return_request__order_id"], r["total"] or 0) for r in rows}
 
-    rows = (
-        ReturnItem.objects.filter(return_request__order_id=order_id)
+
+def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:
+    """The figures for each return and its order, summed from the tables: five queries, however many
+    returns (an approvals page shows one per row)."""
+    from returns_desk.returns.models import ReturnItem, ReturnRequest
+
+    returns = list(returns)
+    order_ids = {rr.order_id for rr in returns}
+    if not order_ids:
+        return {}
+    lines = _by_return(
+        ReturnItem.objects.filter(return_request__order_id__in=order_ids)
         .exclude(return_request__status__in=DEAD_RETURN_STATUSES)
-        .exclude(outcome__in=NOT_RETURNED_OUTCOMES)
-        .values("return_request_id")
-        .annotate(value=Sum(F("order_line__unit_price") * F("quantity")))
+        .exclude(outcome__in=NOT_RETURNED_OUTCOMES),
+        F("order_line__unit_price") * F("quantity"),
     )
-    return {r["return_request_id"]: r["value"] or 0 for r in rows}
+    refunds = _by_return(Refund.objects.filter(order_id__in=order_ids, status__in=Refund.ACTIVE_STATUSES), "amount")
+    credit = _by_return(
+        StoreCredit.objects.filter(kind=StoreCredit.Kind.ISSUE, return_request__order_id__in=order_ids),
+        F("amount") - F("bonus"),
+    )
+    exchanges = {
+        pk: (order_id, value)
+        for pk, order_id, value in ReturnRequest.objects.filter(
+            order_id__in=order_ids, exchange_value__isnull=False
+        ).values_list("pk", "order_id", "exchange_value")
+    }
+    withdrawn = dict(
+        Dispute.objects.filter(order_id__in=order_ids)
+        .values("order_id")
+        .annotate(s=Sum("funds_withdrawn"))
+        .order_by()
+        .values_list("order_id", "s")
+    )
 
+    def per_order(figures: dict[int, tuple[int, int]]) -> dict[int, int]:
+        totals: dict[int, int] = {}
+        for order_id, total in figures.values():
+            totals[order_id] = totals.get(order_id, 0) + total
+        return totals
 
-def _sum_by_return(queryset, value) -> dict[int, int]:
-    rows = queryset.values("return_request_id").annotate(total=Sum(value)).order_by()
-    return {r["return_request_id"]: r["total"] or 0 for r in rows if r["return_request_id"]}
+    lines_by_order = per_order(lines)
+    given = [per_order(refunds), per_order(credit), per_order(exchanges)]
+    given_by_order = {order_id: sum(kind.get(order_id, 0) for kind in given) for order_id in order_ids}
+    own = lambda figures, pk: figures.get(pk, (0, 0))[1]  # noqa: E731
+    return {
+        rr.pk: MoneyPosition(
+            currency=rr.order.currency,
+            paid=rr.order.amount_paid,
+            withdrawn=withdrawn.get(rr.order_id) or 0,
+            order_lines_returned=lines_by_order.get(rr.order_id, 0),
+            order_given=given_by_order[rr.order_id],
+            return_lines_returned=own(lines, rr.pk),
+            return_refunds=own(refunds, rr.pk),
+            return_credit=own(credit, rr.pk),
+            return_exchange=own(exchanges, rr.pk),
+        )
+        for rr in returns
+    }
 
 
 def position_for(return_request) -> MoneyPosition:
-    """The figures for one return and its order, summed from the tables (five small queries)."""
-    from returns_desk.returns.models import ReturnRequest
-
-    rr = return_request
-    order = rr.order
-    lines = _lines_returned_by_return(order.pk)
-    refunds = _sum_by_return(Refund.objects.filter(order_id=order.pk, status__in=Refund.ACTIVE_STATUSES), "amount")
-    credit = _sum_by_return(
-        StoreCredit.objects.filter(kind=StoreCredit.Kind.ISSUE, return_request__order_id=order.pk),
-        F("amount") - F("bonus"),
-    )
-    exchanges = dict(
-        ReturnRequest.objects.filter(order_id=order.pk, exchange_value__isnull=False).values_list(
-            "pk", "exchange_value"
-        )
-    )
-    withdrawn = Dispute.objects.filter(order_id=order.pk).aggregate(s=Sum("funds_withdrawn"))["s"] or 0
-    given = {k: refunds.get(k, 0) + credit.get(k, 0) + exchanges.get(k, 0) for k in {*refunds, *credit, *exchanges}}
-    return MoneyPosition(
-        currency=order.currency,
-        paid=order.amount_paid,
-        withdrawn=withdrawn,
-        order_lines_returned=sum(lines.values()),
-        order_given=sum(given.values()),
-        return_lines_returned=lines.get(rr.pk, 0),
-        return_refunds=refunds.get(rr.pk, 0),
-        return_credit=credit.get(rr.pk, 0),
-        return_exchange=exchanges.get(rr.pk, 0),
-    )
-
-
-def remaining_for(returns: Iterable) -> dict[int, int]:
-    """What each return may still give back; one position per return (for the few rows of an approvals page)."""
-    return {rr.pk: position_for(rr).remaining for rr in returns}
+    """The figures for one return and its order, read now (under the caller's locks when it gives money)."""
+    return positions_for([return_request])[return_request.pk]
 
 
 # --- the gate -------------------------------------------------------------------------------------

@@ -73,3 +73,47 @@ def store_credit_entries(code: str) -> QuerySet[StoreCredit]:
 def disputes_for_desk() -> QuerySet[Dispute]:
     """Open disputes first, the most urgent deadline first."""
     return Dispute.objects.select_related("order", "return_request").order_by("evidence_due_by", "-created_at")
+
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    """What a manager weighs: paid, settled at inspection, what is asked and why, by whom, and what remains."""
+
+    rr_id: int
+    outcome: str
+    paid: str
+    settled: str
+    requested: str
+    reason: str
+    asked_by: str
+    asked_at: object
+    remaining: str
+    over_remaining: bool
+
+
+def approval_summaries(returns, positions: dict | None = None) -> dict[int, ApprovalSummary]:
+    """One summary per return awaiting a manager, in a fixed number of queries (the money rule's five, unless
+    the caller has the positions already)."""
+    from returns_desk.core.money import format_money
+
+    from .money_rule import positions_for
+
+    waiting = [rr for rr in returns if rr.requested_outcome]
+    positions = positions if positions is not None else positions_for(waiting)
+    summaries = {}
+    for rr in waiting:
+        position = positions[rr.pk]
+        who = rr.requested_by
+        summaries[rr.pk] = ApprovalSummary(
+            rr_id=rr.pk,
+            outcome=rr.get_requested_outcome_display(),
+            paid=rr.order.amount_paid_display,
+            settled=rr.refund_amount_display if rr.refund_amount is not None else "not settled",
+            requested=format_money(rr.requested_amount or 0, rr.currency),
+            reason=rr.requested_reason,
+            asked_by=(who.get_full_name() or who.get_username()) if who else "—",
+            asked_at=rr.requested_at,
+            remaining=position.remaining_display,
+            over_remaining=(rr.requested_amount or 0) > position.remaining,
+        )
+    return summaries
