@@ -41,14 +41,15 @@ def screenshot(page, tmp_path):
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str, widths=(390, 1280)) -> list[Path]:
+    def take(name: str, widths=(390, 1280), on=None) -> list[Path]:
+        shown = on or page  # another page of the test's browser (a second person), or the test's own
         saved = []
         for width in widths:
-            page.set_viewport_size({"width": width, "height": 900})
+            shown.set_viewport_size({"width": width, "height": 900})
             path = folder / f"{name}-{width}.png"
-            page.screenshot(path=str(path), full_page=True)
+            shown.screenshot(path=str(path), full_page=True)
             saved.append(path)
-        page.set_viewport_size({"width": 1280, "height": 900})
+        shown.set_viewport_size({"width": 1280, "height": 900})
         return saved
 
     return take

@@ -82,11 +82,12 @@ def test_an_agent_works_a_return_from_claim_to_refund(page, live_server, agent, 
 
     refund = page.locator("details.action", has_text="Issue refund")
     expect(refund.get_by_label("Amount to refund")).to_have_value("40.00")
+    refund.get_by_label("Payment reference of the refund you made").fill("BANK-40")
     refund.get_by_role("button", name="Issue refund").click()
-    expect(page.get_by_role("status")).to_contain_text("Refund of $40.00 sent.")
+    expect(page.get_by_role("status")).to_contain_text("Refund of $40.00 recorded (reference BANK-40).")
     screenshot("desk-ticket")
     rr.refresh_from_db()
-    assert (rr.status, rr.refund_amount, rr.assignee_id) == ("refund_pending", 4000, agent.pk)
+    assert (rr.status, rr.refund_amount, rr.assignee_id) == ("resolved", 4000, agent.pk)  # recorded, confirmed
     assert Product.objects.get(title="Linen shirt (M)").stock == 2
 
 
@@ -96,17 +97,83 @@ def test_a_refund_above_the_limit_goes_to_a_manager_who_approves_it(browser, liv
     va = browser.new_page()
     log_in(va, live_server, "ana")
     va.goto(f"{live_server.url}{rr.get_absolute_url()}")
-    va.locator("details.action", has_text="Issue refund").get_by_role("button", name="Issue refund").click()
-    expect(va.get_by_role("status")).to_contain_text("$120.00 is above your limit: sent to a manager for approval.")
+    refund = va.locator("details.action", has_text="Issue refund")
+    refund.get_by_label("Payment reference of the refund you made").fill("BANK-120")
+    refund.get_by_role("button", name="Issue refund").click()
+    expect(va.get_by_role("status")).to_contain_text("$120.00 is above your limit of $50.00")
+    expect(va.get_by_role("status")).to_contain_text("Sent to a manager for approval.")
 
     boss = browser.new_page()
     log_in(boss, live_server, "morgan")
     boss.goto(f"{live_server.url}/desk/?queue=approvals")
     boss.get_by_role("link", name=rr.rma_number).click()
+    boss.locator("details.action", has_text="Approve refund").get_by_label("Payment reference (manual refunds)").fill(
+        "BANK-120"
+    )
     run_action(boss, "Approve refund")
-    expect(boss.get_by_role("status")).to_contain_text("Refund approved and sent.")
+    expect(boss.get_by_role("status")).to_contain_text("Approved as asked.")
     rr.refresh_from_db()
-    assert rr.status == "refund_pending" and rr.refunds.get().amount == 12000
+    assert rr.status == "resolved" and rr.refunds.get().amount == 12000
+
+
+def test_an_override_above_the_limit_is_denied_and_the_ticket_goes_back_to_the_settlement(
+    browser, live_server, agent, manager, screenshot
+):
+    rr = return_in_state("inspected", unit_price=26315)
+    va = browser.new_page()
+    log_in(va, live_server, "ana")
+    va.goto(f"{live_server.url}{rr.get_absolute_url()}")
+    refund = va.locator("details.action", has_text="Issue refund")
+    refund.get_by_label("Amount to refund").fill("9999999999.99")
+    refund.get_by_label("Payment reference of the refund you made").fill("BANK-1")
+    refund.get_by_role("button", name="Issue refund").click()
+    refused = va.locator("details.action", has_text="Issue refund")
+    expect(refused.locator("p.error")).to_contain_text("At most $263.15 can still be given back for this return")
+    expect(refused.get_by_label("Amount to refund")).to_have_value("9999999999.99")  # kept beside the message
+    refused.get_by_label("Amount to refund").fill("289.47")
+    refused.get_by_label("Why a different amount").fill("Goodwill: the courier lost the first parcel.")
+    va.evaluate("document.querySelectorAll('#actions p.error').forEach(e => e.remove())")
+    refused.get_by_role("button", name="Issue refund").click()
+    expect(va.locator("details.action", has_text="Issue refund").locator("p.error")).to_contain_text(
+        "At most $263.15 can still be given back"
+    )  # more than the settlement is more than remains: bounded whatever the reason
+    page = va.locator("details.action", has_text="Issue refund")
+    page.get_by_label("Amount to refund").fill("250.00")
+    page.get_by_label("Why a different amount").fill("Scuffed heel; agreed with the customer.")
+    page.get_by_role("button", name="Issue refund").click()
+    expect(va.get_by_role("status")).to_contain_text("$250.00 is above your limit of $200.00")
+    expect(va.get_by_role("status")).to_contain_text("Sent to a manager for approval.")
+
+    boss = browser.new_page()
+    log_in(boss, live_server, "morgan")
+    boss.goto(f"{live_server.url}/desk/?queue=approvals")
+    row = boss.locator("tr.approval-row").first
+    expect(row).to_contain_text("Refund $250.00")
+    expect(row).to_contain_text("by Ana")
+    expect(row).to_contain_text("$263.15")  # paid and settled at inspection
+    expect(row).to_contain_text("Reason: Scuffed heel; agreed with the customer.")
+    screenshot("desk-approvals-queue", on=boss)
+    boss.get_by_role("link", name=rr.rma_number).click()
+    request = boss.locator("#approval-request")
+    expect(request).to_contain_text("Refund of $250.00")
+    expect(request).to_contain_text("Scuffed heel; agreed with the customer.")
+    expect(request).to_contain_text("Still refundable")
+    screenshot("desk-approval-ticket", on=boss)
+    deny = boss.locator("details.action", has_text="Deny refund")
+    deny.locator("summary").click()
+    deny.get_by_label("Reason").fill("Offer store credit instead.")
+    deny.get_by_role("button", name="Deny refund").click()
+    expect(boss.get_by_role("status")).to_contain_text("Denied; back to the VA with your reason")
+
+    va.goto(f"{live_server.url}{rr.get_absolute_url()}")
+    again = va.locator("details.action", has_text="Issue refund")
+    expect(again.get_by_label("Amount to refund")).to_have_value("263.15")
+    expect(again).to_contain_text("Settled at inspection: $263.15")
+    screenshot("desk-after-denial", on=va)
+    expect(va.locator(".timeline")).to_contain_text("Morgan denied refund of $250.00 asked by Ana")
+    rr.refresh_from_db()
+    assert (rr.status, rr.refund_amount) == ("inspected", 26315)
+    assert not rr.refunds.exists()
 
 
 def test_a_second_agents_stale_approve_is_refused_politely(browser, live_server, agent, second_agent):
