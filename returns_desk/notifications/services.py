@@ -90,9 +90,15 @@ def email_for_transition(
     sender, *, return_request: ReturnRequest, transition: str, event: ReturnEvent, **kwargs
 ) -> None:
     """Queue the customer's email for a transition, inside its transaction (see `transition_recorded`)."""
-    if transition not in TRANSITION_EMAILS:
+    kind, attach = TRANSITION_EMAILS.get(transition, ("", ()))
+    if transition == "approve_refund":
+        # A manager's approval of credit or an exchange settles the return then; a refund waits for the provider.
+        outcome = ((event.data or {}).get("result") or {}).get("money", {}).get("outcome")
+        kind = {"store_credit": "store_credit_issued", "exchange": "exchange_shipped"}.get(outcome, "")
+    if transition == "refund_failed" and event.visible_to_customer:
+        kind = "refund_problem"
+    if not kind:
         return
-    kind, attach = TRANSITION_EMAILS[transition]
     if return_request.returnless:
         attach = ()
     extra = {"event": event}

@@ -24,14 +24,23 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(StoreCredit)
 class StoreCreditAdmin(ReadOnlyAdmin):
-    list_display = ["code", "email", "kind", "amount", "currency", "expires_on", "created_at"]
+    list_display = ["code", "email", "kind", "amount", "bonus", "currency", "expires_on", "created_at"]
     list_filter = ["kind", "currency"]
     search_fields = ["code", "email"]
 
 
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyAdmin):
-    list_display = ["stripe_dispute_id", "order", "status", "reason", "amount", "currency", "evidence_due_by"]
+    list_display = [
+        "stripe_dispute_id",
+        "order",
+        "status",
+        "reason",
+        "amount",
+        "funds_withdrawn",
+        "currency",
+        "evidence_due_by",
+    ]
     list_filter = ["status", "reason"]
     search_fields = ["stripe_dispute_id", "charge_id", "order__number"]
     list_select_related = ["order"]

@@ -72,7 +72,7 @@ def test_opening_a_return_sends_the_acknowledgement_with_the_status_link(
             "inspected",
             lambda rr, by: services.return_issue_refund(return_request=rr, by=by, reference="BANK-1"),
             "refund_issued",
-            "5 to 10 business days",
+            "you should see it by",
         ),
         (
             "inspected",
