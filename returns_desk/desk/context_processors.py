@@ -5,10 +5,12 @@ from returns_desk.returns import permissions as can
 
 
 def desk_role(request):
-    """`is_manager` / `is_desk_staff` for templates, asked of the database only when a template uses them."""
+    """`is_manager` / `is_desk_staff` for templates, asked of the database only when a template uses them;
+    `stripe_test_mode` when refunds go to Stripe with a test key (the demo's local Stripe server, for one)."""
     user = request.user
     return {
         "shop_name": settings.SHOP_NAME,
+        "stripe_test_mode": settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_")),
         "is_manager": SimpleLazyObject(lambda: can.is_manager(user)),
         "is_desk_staff": SimpleLazyObject(lambda: can.is_agent(user)),
     }

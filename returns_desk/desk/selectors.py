@@ -1,7 +1,7 @@
 """Reads for the ticket page beyond the return itself: the policy panel, the customer's history, what is next."""
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -24,16 +24,15 @@ class PolicyPanel:
     policy_changed: bool  # the active policy differs now: this return keeps its own terms
 
 
-def policy_panel(rr: ReturnRequest) -> PolicyPanel:
-    """Each order line's eligibility with its reasons, and the quote's breakdown — the customer's figures."""
-    from returns_desk.payments.models import Refund
+def policy_panel(rr: ReturnRequest, position) -> PolicyPanel:
+    """Each order line's eligibility with its reasons, and the quote's breakdown — the customer's figures.
 
+    `position` is the money rule's figures for the return; priced as when the customer asked, what this
+    return itself gave back is not "already given back" for it.
+    """
     quoted = rr.quoted_terms()
     terms = quoted.terms
-    ofacts = order_facts(rr.order)
-    # Priced as when the customer asked: this return's own refunds are not "already refunded" for it.
-    own = sum(r.amount for r in rr.refunds.all() if r.status in Refund.ACTIVE_STATUSES)
-    ofacts = replace(ofacts, already_refunded=max(ofacts.already_refunded - own, 0))
+    ofacts = order_facts(rr.order, given_back=position.order_given + position.withdrawn - position.return_given)
     facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)  # as it stood for this return
     lines = sorted(rr.order.lines.all(), key=lambda line: line.pk)
     today = clock.today()

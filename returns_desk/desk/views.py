@@ -164,7 +164,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "approval": money.approval_summaries([rr], positions).get(rr.pk) if rr.status == "awaiting_approval" else None,
         "open_disputes": [d for d in rr.order.disputes.all() if d.is_open],
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
-        "policy": ticket_selectors.policy_panel(rr),
+        "policy": ticket_selectors.policy_panel(rr, positions[rr.pk]),
         "earlier": ticket_selectors.earlier_returns(rr),
         "standing": ticket_selectors.customer_standing(rr.email),
         "sla_state": sla.state_of(rr.sla_due_at, clock.now()),

@@ -174,6 +174,15 @@ def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:
     }
 
 
+def order_given_back(order) -> int:
+    """Everything already given back for an order (refunds, credit base, replacements, chargebacks): what a
+    new quote for it is capped by."""
+    from types import SimpleNamespace
+
+    position = positions_for([SimpleNamespace(pk=None, order_id=order.pk, order=order)])[None]
+    return position.order_given + position.withdrawn
+
+
 def position_for(return_request) -> MoneyPosition:
     """The figures for one return and its order, read now (under the caller's locks when it gives money)."""
     return positions_for([return_request])[return_request.pk]

@@ -149,7 +149,7 @@ def quote_return(
     Restocking fee: on items returned for a reason the customer is responsible for; waived for
     exchanges and when the item is kept. Return shipping fee: once, when any such reason is given and a
     parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
-    The total never exceeds what was paid minus what was already refunded.
+    The total never exceeds what was paid minus what was already given back (refunds, credit, replacements, chargebacks).
     """
     money = lambda amount: format_money(amount, order.currency)  # noqa: E731
     breakdown: list[QuoteLine] = []
@@ -187,7 +187,7 @@ def quote_return(
     if capped_by > 0:
         label = "Limited to what is still refundable on this order"
         if order.already_refunded:
-            label += f" ({money(order.already_refunded)} already refunded)"
+            label += f" ({money(order.already_refunded)} already given back)"
         breakdown.append(QuoteLine(label, -capped_by))
 
     return Quote(

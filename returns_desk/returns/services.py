@@ -245,14 +245,16 @@ def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) 
     return {line.pk: line_facts(line, already_returned=taken.get(line.pk, 0)) for line in order.lines.all()}
 
 
-def order_facts(order: Order) -> engine.OrderFacts:
-    from returns_desk.payments.selectors import refunded_total_for_order
+def order_facts(order: Order, *, given_back: int | None = None) -> engine.OrderFacts:
+    """The order as the policy engine sees it; a quote is capped by all the order already gave back
+    (refunds, store credit, replacements, chargebacks), as the money rule counts it."""
+    from returns_desk.payments.money_rule import order_given_back
 
     return engine.OrderFacts(
         currency=order.currency,
         delivered_on=timezone.localdate(order.delivered_at) if order.delivered_at else None,
         amount_paid=order.amount_paid,
-        already_refunded=refunded_total_for_order(order.pk),
+        already_refunded=order_given_back(order) if given_back is None else given_back,
     )
 
 

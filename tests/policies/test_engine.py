@@ -115,7 +115,7 @@ def test_quote_is_capped_by_what_was_already_refunded():
     quote = engine.quote_return([QuoteItem(line(), 2, False)], order(already_refunded=5000), TERMS)
     assert quote.total == 2000
     assert quote.capped_by == 5000
-    assert "$50.00 already refunded" in quote.breakdown[-1].label
+    assert "$50.00 already given back" in quote.breakdown[-1].label
 
 
 def test_returnless_refund_waives_fees_and_follows_the_threshold():
