@@ -149,7 +149,7 @@ def quote_return(
     Restocking fee: on items returned for a reason the customer is responsible for; waived for
     exchanges and when the item is kept. Return shipping fee: once, when any such reason is given and a
     parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
-    The total never exceeds what was paid minus what was already given back (refunds, credit, replacements, chargebacks).
+    The total never exceeds what was paid minus what was already given back.
     """
     money = lambda amount: format_money(amount, order.currency)  # noqa: E731
     breakdown: list[QuoteLine] = []
