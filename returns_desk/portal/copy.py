@@ -18,8 +18,11 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
         "We are sorting out your refund",
         "The payment did not go through; our team is on it and will contact you.",
     ),
-    S.RESOLVED: ("Your return is complete", "Thank you. The receipt below has the details."),
+    S.RESOLVED: (
+        "Your return is complete",
+        "Thank you. The document below (receipt, credit note or exchange) has the details.",
+    ),
     S.REJECTED: ("We could not accept this return", "The reason is below. Reply to our email if you have questions."),
     S.CANCELLED: ("This return was cancelled", "Nothing more will happen with it."),
-    S.CLOSED: ("Your return is complete", "Thank you. The receipt below has the details, if there is one."),
+    S.CLOSED: ("Your return is complete", "Thank you. The document below has the details, if there is one."),
 }
