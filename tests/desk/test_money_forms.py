@@ -130,3 +130,20 @@ def test_a_policy_edit_does_not_reprice_a_return_in_flight(client, agent):
     expected_fee = round(5000 * quoted.restocking_fee_percent / 100)
     assert quoted.restocking_fee_percent != 50
     assert rr.refund_amount == 5000 - expected_fee - min(quoted.return_shipping_fee, 5000 - expected_fee)
+
+
+def test_the_approvals_queue_reads_the_money_figures_in_a_fixed_number_of_queries(client, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+    return_in_state("awaiting_approval")
+    client.get("/desk/?queue=approvals")  # the queue counts are cached for a few seconds: warm them first
+    with CaptureQueriesContext(connection) as few:
+        client.get("/desk/?queue=approvals")
+    for _ in range(12):
+        return_in_state("awaiting_approval", order=OrderFactory(amount_paid=1000))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/desk/?queue=approvals").content.decode()
+    assert page.count('class="approval-row"') == 13
+    assert len(many) == len(few)
