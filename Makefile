@@ -5,6 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_ORDERS ?= 1500
 DEMO_RETURNS ?= 600
+# The demo's refunds go through the Stripe client to a local Stripe test server (localstripe, `manage.py
+# run_localstripe`), its webhooks back to the desk: no account, no network. DEMO_STRIPE=0: the manual provider only.
+DEMO_STRIPE ?= 1
+DEMO_STRIPE_PORT ?= 8420
+ifeq ($(DEMO_STRIPE),1)
+DEMO_PROCESSES := web worker stripe
+demo: export STRIPE_API_BASE = http://127.0.0.1:$(DEMO_STRIPE_PORT)
+demo: export STRIPE_SECRET_KEY = sk_test_returns_desk_demo
+demo: export STRIPE_WEBHOOK_SECRET = whsec_returns_desk_demo
+else
+DEMO_PROCESSES := web worker
+endif
 
 .PHONY: install demo test lint check-python clean
 
@@ -19,7 +31,8 @@ $(STAMP): pyproject.toml | check-python
 
 install: $(STAMP)
 
-## make demo: install, migrate the SQLite database, load the demo shop once, run web + worker (Ctrl-C stops both).
+## make demo: install, migrate the SQLite database, load the demo shop once, run web + worker + local Stripe
+## (Ctrl-C stops them all).
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --orders $(DEMO_ORDERS) --returns $(DEMO_RETURNS)
@@ -29,9 +42,15 @@ demo: $(STAMP)
 	@echo "    customer portal: http://127.0.0.1:8000/returns/   health: http://127.0.0.1:8000/healthz/"
 	@echo "  Demo logins:  manager / manager  (Managers, superuser)"
 	@echo "                agent   / agent    (Agents)"
+ifeq ($(DEMO_STRIPE),1)
+	@echo "  Stripe test mode: refunds go to a local Stripe test server at $$STRIPE_API_BASE (localstripe),"
+	@echo "    its webhooks to http://127.0.0.1:8000/webhooks/stripe/. No real money moves."
+	@echo "  Ctrl-C stops the web server, the worker and the local Stripe server."
+else
 	@echo "  Ctrl-C stops the web server and the worker."
+endif
 	@echo ""
-	$(BIN)/honcho --procfile Procfile.demo start
+	$(BIN)/honcho --procfile Procfile.demo start $(DEMO_PROCESSES)
 
 ## make test: install if needed, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
 test: $(STAMP)
@@ -43,4 +62,4 @@ lint: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db-test*.sqlite3 .pytest_cache .hypothesis
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-localstripe.pickle db-test*.sqlite3 .pytest_cache .hypothesis

@@ -5,6 +5,7 @@ timeline is true. Large volumes (benchmarks) take a bulk path that writes the sa
 bulk inserts, its timelines generated from the same state paths and the model's own transition table.
 """
 
+import contextlib
 import datetime as dt
 import random
 from collections.abc import Callable
@@ -20,14 +21,18 @@ from django.utils import timezone
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
+from returns_desk.core.money import percent_of
 from returns_desk.core.request_memo import remembering
 from returns_desk.core.tasks import run_tasks_inline
 from returns_desk.desk.models import StaffProfile
 from returns_desk.notifications.services import emails_record_delivered
 from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.payments import gateway, money_rule
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit, new_store_credit_code
+from returns_desk.payments.providers import provider_name_for
 from returns_desk.policies.models import ReasonCode
+from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import milestones, services, sla
 from returns_desk.returns.actions import ACTIONS
@@ -167,6 +172,8 @@ REJECTIONS = [
     "The item arrived without its tags and has been worn.",
 ]
 FAILURES = ["The bank returned the transfer: account closed.", "Card issuer declined the refund: card expired."]
+# The same failures as Stripe reports them (its failure codes), for orders paid through Stripe.
+STRIPE_FAILURES = ["declined", "expired_or_canceled_card"]
 CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS"]
 # SKUs the demo shop has real trouble with, so the insights page has something to prevent.
 PROBLEM_SKUS = {
@@ -436,10 +443,31 @@ def plan_returns(
     return planned
 
 
-def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object], owner) -> ReturnRequest:
-    """Run one transition through its real service, as the person who would run it."""
+def _paid_through_stripe(order: Order) -> bool:
+    return provider_name_for(order.payment_reference) == Refund.Provider.STRIPE
+
+
+def _within_limit(act: Callable[[Actor], ReturnRequest], agent: Actor, manager: Actor) -> ReturnRequest:
+    """The VA gives the money back; above their limit (the gate refuses, having written nothing) a manager
+    does it instead, as on a real desk where managers work tickets too."""
+    try:
+        return act(agent)
+    except money_rule.AboveLimit:
+        return act(manager)
+
+
+def _step(
+    rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, object], owner, *, stripe: bool
+) -> ReturnRequest:
+    """Run one transition through its real service, as the person who would run it.
+
+    `stripe`: the order was paid through Stripe, so its refunds go to Stripe (no reference); otherwise the
+    money moved in the bank first and the refund is recorded with the bank's reference.
+    """
     agent = Actor.staff(owner)  # the VA who picked the return up (a `staff` object: its groups are cached)
     manager = Actor.staff(staff["manager"])
+    bank_reference = f"BANK-{rng.randrange(10**6, 10**7)}" if action in MONEY_REFERENCE_ACTIONS else ""
+    reference = "" if stripe else bank_reference
     calls: dict[str, Callable[[], ReturnRequest]] = {
         "request_info": lambda: services.return_request_info(
             return_request=rr, by=agent, question=rng.choice(QUESTIONS)
@@ -471,40 +499,68 @@ def _step(rr: ReturnRequest, action: str, rng: random.Random, staff: dict[str, o
                 for item in rr.items.all()
             ],
         ),
+        # A newer VA with a small limit asks a manager to approve the refund the inspection settled.
         "request_refund_approval": lambda: services.return_request_refund_approval(
-            return_request=rr, by=Actor.staff(staff["ben"]), note="Above my refund limit."
+            return_request=rr,
+            by=Actor.staff(staff["ben"]),
+            outcome="refund",
+            note="Above my refund limit; the customer is a regular.",
         ),
-        "approve_refund": lambda: services.return_approve_refund(
-            return_request=rr, by=manager, reference=f"BANK-{rng.randrange(10**6, 10**7)}"
+        "approve_refund": lambda: services.return_approve_refund(return_request=rr, by=manager, reference=reference),
+        "issue_refund": lambda: _within_limit(
+            lambda by: services.return_issue_refund(return_request=rr, by=by, reference=reference), agent, manager
         ),
-        "issue_refund": lambda: services.return_issue_refund(
-            return_request=rr, by=manager if (rr.refund_amount or 0) > 20000 else agent
+        "issue_store_credit": lambda: _within_limit(
+            lambda by: services.return_issue_store_credit(return_request=rr, by=by), agent, manager
         ),
-        "issue_store_credit": lambda: services.return_issue_store_credit(return_request=rr, by=agent),
-        "ship_exchange": lambda: _ship_exchange(rr, agent, rng),
+        "ship_exchange": lambda: _ship_exchange(rr, agent, manager, rng),
         "close": lambda: services.return_close(return_request=rr, by=Actor.system()),
     }
     if action == "refund_succeeded":
         refund = rr.refunds.order_by("-attempt").first()
         if refund.status == Refund.Status.SUCCEEDED:
-            return rr  # a manual refund with its reference was confirmed on commit already
-        payments.refund_confirm_manual(refund=refund, by=agent, reference=f"BANK-{rng.randrange(10**6, 10**7)}")
+            return rr  # confirmed when it was sent (a manual refund with its reference; Stripe's answer)
+        if refund.provider == Refund.Provider.STRIPE:
+            raise RuntimeError(
+                f"Stripe has not confirmed the refund of {rr.rma_number} "
+                f"({refund.last_error or 'it was not sent: tasks run on commit'})."
+            )
+        # Not sent: tasks run when a transaction commits, and a test's transaction never does.
+        payments.refund_confirm_manual(refund=refund, by=agent, reference=bank_reference)
         return ReturnRequest.objects.get(pk=rr.pk)
     if action == "refund_failed":
         refund = rr.refunds.order_by("-attempt").first()
-        payments.refund_mark_failed_manual(refund=refund, by=agent, reason=rng.choice(FAILURES))
+        failure = rng.randrange(len(FAILURES))
+        if refund.provider == Refund.Provider.STRIPE:
+            # What Stripe's webhook would report: the refund failed, with Stripe's own code.
+            payments.refund_record_outcome(
+                refund_id=refund.pk,
+                status=Refund.Status.FAILED,
+                by=Actor.stripe(),
+                failure_reason=STRIPE_FAILURES[failure],
+            )
+        else:
+            payments.refund_mark_failed_manual(refund=refund, by=agent, reason=FAILURES[failure])
         return ReturnRequest.objects.get(pk=rr.pk)
     return calls[action]()
 
 
-def _ship_exchange(rr: ReturnRequest, agent: Actor, rng: random.Random) -> ReturnRequest:
+# Steps that record a refund (a manual one needs the bank's reference) or confirm one.
+MONEY_REFERENCE_ACTIONS = frozenset({"issue_refund", "approve_refund", "refund_succeeded"})
+REFUND_SENDING_ACTIONS = frozenset({"issue_refund", "approve_refund"})
+
+
+def _ship_exchange(rr: ReturnRequest, agent: Actor, manager: Actor, rng: random.Random) -> ReturnRequest:
     """Exchange for the same SKU; when the shelf is short, the demo supplier delivers first."""
     for item in rr.items.select_related("order_line__product"):
         product = item.order_line.product
         if product is not None and product.stock < item.quantity:
             Product.objects.filter(pk=product.pk).update(stock=F("stock") + item.quantity + rng.randint(0, 5))
-    return services.return_ship_exchange(
-        return_request=rr, by=agent, carrier=rng.choice(CARRIERS), tracking_number=f"EXC{rng.randrange(10**9, 10**10)}"
+    carrier, tracking = rng.choice(CARRIERS), f"EXC{rng.randrange(10**9, 10**10)}"
+    return _within_limit(
+        lambda by: services.return_ship_exchange(return_request=rr, by=by, carrier=carrier, tracking_number=tracking),
+        agent,
+        manager,
     )
 
 
@@ -585,10 +641,15 @@ def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staf
                     ],
                 )
             plan.return_id = rr.pk
+            stripe = _paid_through_stripe(plan.order)
             # Each step commits on its own, so tasks queued on commit (refunds) run before the next step.
-            for action, moment in zip(plan.path, plan.times[1:], strict=True):
-                with clock.frozen_at(moment):
-                    rr = _step(rr, action, rng, staff, owner)
+            for n, (action, moment) in enumerate(zip(plan.path, plan.times[1:], strict=True)):
+                following = plan.path[n + 1] if n + 1 < len(plan.path) else ""
+                # A refund whose answer is not part of this return's story yet (pending, or failing later)
+                # is recorded but not sent: the provider would confirm it at once.
+                held = action in REFUND_SENDING_ACTIONS and following != "refund_succeeded"
+                with clock.frozen_at(moment), run_tasks_inline(only=()) if held else contextlib.nullcontext():
+                    rr = _step(rr, action, rng, staff, owner, stripe=stripe)
 
             # The return's emails were delivered as they were written; record that in one go.
             emails_record_delivered(return_request=rr)
@@ -603,13 +664,46 @@ def _transition_table() -> dict[tuple[str, str], str]:
     return {(t.source, t.name): t.target for t in status.get_all_transitions(ReturnRequest)}
 
 
-def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object], *, batch: int = 5000) -> int:
-    """Write planned returns with bulk inserts: same rows the services would write, timelines included."""
+def _bulk_targets() -> dict[tuple[str, str], str]:
+    """The transition table, with the one transition whose target depends on the row: the demo's managers
+    approve refunds (the outcome its VAs ask for), which are then sent."""
     table = _transition_table()
+    table[(S.AWAITING_APPROVAL, "approve_refund")] = S.REFUND_PENDING
+    return table
+
+
+def _refused(plan: PlannedReturn, rma: str, ledger: list[int], mine: list[int], amount: int, what: str) -> None:
+    """The order's money rule on the figures held in memory (`money_rule.refusal`, the rule itself)."""
+    order = plan.order
+    position = money_rule.MoneyPosition(
+        currency=order.currency,
+        paid=order.amount_paid,
+        withdrawn=0,  # chargebacks come after the returns in the demo
+        order_lines_returned=ledger[0],
+        order_given=ledger[1],
+        return_lines_returned=mine[0],
+        return_refunds=mine[1],
+        return_credit=mine[2],
+        return_exchange=mine[3],
+    )
+    why = money_rule.refusal(position, amount, what=what)
+    if why:
+        raise money_rule.MoneyRuleRefused(f"{rma} ({order.number}): {why}")
+
+
+def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object], *, batch: int = 5000) -> int:
+    """Write planned returns with bulk inserts: same rows the services would write, timelines included.
+
+    Every refund, store credit and exchange written here passes the order's money rule, applied to the figures
+    this function holds for each order (`ledger`: paid for the lines of its live returns, given back so far).
+    """
+    table = _bulk_targets()
     policy = active_policy()
-    terms_bonus = float(policy.store_credit_bonus_percent)
+    bonus_percent = float(policy.store_credit_bonus_percent)
     agents = [staff["agent"], staff["ana"]]
+    asker, approver = staff["ben"], staff["manager"]
     targets = sla.Targets.from_policy(policy)
+    terms_for: dict[frozenset[str], dict] = {}  # the frozen terms, per set of reasons given
 
     def sla_due(status: str, entered: dt.datetime) -> dt.datetime | None:
         # A bulk row's last stay: its clock as the services would have started it (needs_info: paused).
@@ -617,6 +711,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
             to_state=status, from_state="", now=entered, current=sla.Clock(None, None), targets=targets
         ).due_at
 
+    ledgers: dict[int, list[int]] = {}  # order pk -> [paid for lines of live returns, base given back]
     next_id = (ReturnRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     made = 0
     for start in range(0, len(planned), batch):
@@ -629,9 +724,19 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
             status = S.REQUESTED
             for action in plan.path:
                 status = table[(status, action)]
-            refund_amount = subtotal if any(a in plan.path for a in ("inspect",)) else None
-            if refund_amount and plan.resolution == "store_credit":
-                refund_amount += round(subtotal * terms_bonus / 100)
+            # The settlement (no store credit bonus: that is added, and accounted apart, when credit is issued).
+            refund_amount = subtotal if "inspect" in plan.path else None
+            codes = frozenset(reason.code for _, _, reason in plan.picks)
+            terms = terms_for.get(codes)
+            if terms is None:
+                terms = terms_for[codes] = QuotedTerms.from_policy(policy, [r for _, _, r in plan.picks]).as_json()
+            ledger = ledgers.get(plan.order.pk)
+            if ledger is None:
+                ledger = ledgers[plan.order.pk] = [0, 0]
+            live = status not in money_rule.DEAD_RETURN_STATUSES
+            if live:
+                ledger[0] += subtotal
+            mine = [subtotal if live else 0, 0, 0, 0]  # lines, refunds, credit base, exchange
             last = plan.times[-1]
             rr = ReturnRequest(
                 pk=pk,
@@ -644,6 +749,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                 currency=plan.order.currency,
                 quoted_amount=subtotal,
                 refund_amount=refund_amount,
+                terms=terms,
                 customer_token=new_customer_token(),
                 created_at=plan.times[0],
                 updated_at=last,
@@ -686,12 +792,18 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                     if action in ("mark_in_transit", "cancel", "info_received")
                     else ("system" if action in ("expire", "close", "refund_succeeded") else "staff")
                 )
+                if action == "request_refund_approval":
+                    actor = asker
+                elif action == "approve_refund":
+                    actor = approver
+                else:
+                    actor = rng.choice(agents) if actor_kind == "staff" else None
                 events.append(
                     ReturnEvent(
                         return_request_id=pk,
                         kind="transition",
                         actor_kind=actor_kind,
-                        actor_user=rng.choice(agents) if actor_kind == "staff" else None,
+                        actor_user=actor,
                         transition=action,
                         from_state=state,
                         to_state=target,
@@ -699,7 +811,15 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                         created_at=moment,
                     )
                 )
-                if action in ("issue_refund", "approve_refund"):
+                if action == "request_refund_approval":
+                    _refused(plan, rr.rma_number, ledger, mine, refund_amount, "ask for refund of")
+                    rr.requested_outcome, rr.requested_amount = "refund", refund_amount
+                    rr.requested_reason = "Above my refund limit; the customer is a regular."
+                    rr.requested_by, rr.requested_at, rr.requested_from = asker, moment, state
+                elif action in ("issue_refund", "approve_refund"):
+                    _refused(plan, rr.rma_number, ledger, mine, refund_amount, "refund")
+                    ledger[1] += refund_amount
+                    mine[1] += refund_amount
                     attempt += 1
                     refunds.append(
                         Refund(
@@ -709,18 +829,28 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                             amount=refund_amount,
                             currency=plan.order.currency,
                             provider=Refund.Provider.MANUAL,
+                            # Made in the bank first, then recorded with the bank's reference.
+                            provider_refund_id=f"BANK-{rng.randrange(10**6, 10**7)}",
                             idempotency_key=f"refund-{rr.rma_number}-attempt-{attempt}",
                             status=Refund.Status.PENDING,
+                            requested_by=actor,
                             created_at=moment,
                             updated_at=moment,
                         )
                     )
                 elif action == "refund_succeeded":
                     refunds[-1].status = Refund.Status.SUCCEEDED
-                    refunds[-1].provider_refund_id = f"BANK-{rng.randrange(10**6, 10**7)}"
                 elif action == "refund_failed":
                     refunds[-1].status, refunds[-1].failure_reason = Refund.Status.FAILED, rng.choice(FAILURES)
+                    refunds[-1].failure_code = "manual"
+                    ledger[1] -= refunds[-1].amount  # a failed refund gave nothing back
+                    mine[1] -= refunds[-1].amount
                 elif action == "ship_exchange":
+                    value = subtotal  # like for like: what was paid for each line, times the quantity
+                    _refused(plan, rr.rma_number, ledger, mine, value, "exchange for")
+                    ledger[1] += value
+                    mine[3] += value
+                    rr.exchange_value = value
                     replacement = Order(
                         number=f"{plan.order.number}-X{pk}",
                         email=plan.order.email,
@@ -734,11 +864,17 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                     )
                     exchanges.append((rr, replacement, [(line, qty) for line, qty, _ in plan.picks]))
                 elif action == "issue_store_credit":
+                    base = refund_amount
+                    _refused(plan, rr.rma_number, ledger, mine, base, "issue as store credit")
+                    ledger[1] += base
+                    mine[2] += base
+                    bonus = percent_of(base, bonus_percent)
                     credits.append(
                         StoreCredit(
                             email=plan.order.email,
                             kind=StoreCredit.Kind.ISSUE,
-                            amount=refund_amount,
+                            amount=base + bonus,
+                            bonus=bonus,
                             currency=plan.order.currency,
                             code=new_store_credit_code(),
                             return_request_id=pk,
@@ -815,6 +951,38 @@ def seed_surveys(rng: random.Random) -> int:
     return len(rows)
 
 
+def pay_at_stripe(orders: list[Order]) -> int:
+    """Pay each order (once) with Stripe's test card at the Stripe server in use — the local one in the demo —
+    and keep the PaymentIntent as its payment reference, so that refunds of it go through Stripe."""
+    key = settings.STRIPE_SECRET_KEY
+    if not key.startswith(("sk_test_", "rk_test_")):
+        raise ValueError("The demo pays its orders with Stripe's test card: STRIPE_SECRET_KEY must be a test key.")
+    unique = list({order.pk: order for order in orders}.values())
+    client = gateway.client()
+    for order in unique:
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": order.amount_paid,
+                "currency": order.currency.lower(),
+                "payment_method": "pm_card_visa",
+                "payment_method_types": ["card"],
+                "confirm": True,
+                "metadata": {"order": order.number},
+            }
+        )
+        order.payment_reference = intent.id
+    Order.objects.bulk_update(unique, ["payment_reference"], batch_size=1000)
+    return len(unique)
+
+
+# Up to this many returns go through the real services; more take the bulk path.
+SERVICES_UP_TO = 5000
+
+
+def takes_bulk_path(*, returns: int, bulk: bool | None) -> bool:
+    return bulk if bulk is not None else returns > SERVICES_UP_TO
+
+
 def seed(*, orders: int, returns: int, seed: int, bulk: bool | None = None) -> dict[str, int]:
     """Build the demo shop; returns counts of what was made."""
     with remembering():  # the policy is read once, not at every transition of thousands
@@ -838,14 +1006,27 @@ def _seed(*, orders: int, returns: int, seed: int, bulk: bool | None) -> dict[st
         non_returnable=set(policy.non_returnable_categories),
         reasons=reasons,
     )
-    use_bulk = bulk if bulk is not None else returns > 5000
+    use_bulk = takes_bulk_path(returns=returns, bulk=bulk)
+    paid_at_stripe = 0
+    if gateway.is_configured() and not use_bulk:
+        # Refunds of these orders go through the Stripe client, as in production: first, they are paid there.
+        window = dt.timedelta(days=policy.return_window_days)
+        returnable = [o for o in shop.orders if now - o.delivered_at < window]
+        paid_at_stripe = pay_at_stripe([plan.order for plan in planned] + returnable)
     made = seed_bulk(rng, planned, staff) if use_bulk else seed_through_services(rng, planned, staff)
     disputes = seed_disputes(rng, now=now, count=max(2, min(12, returns // 100)))
     surveys = seed_surveys(rng)
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # after a bulk load, so SQLite's planner knows the tables' shapes
-    return {"products": len(shop.products), "orders": orders, "returns": made, "disputes": disputes, "surveys": surveys}
+    return {
+        "products": len(shop.products),
+        "orders": orders,
+        "returns": made,
+        "disputes": disputes,
+        "surveys": surveys,
+        "paid_at_stripe": paid_at_stripe,
+    }
 
 
 def portal_example_order() -> Order | None:

@@ -179,7 +179,7 @@ def test_stripe_refusing_a_refund_fails_it_with_stripes_words(stripe_on, agent, 
     assert "HTTP 404" in refund.failure_reason
     rr.refresh_from_db()
     assert rr.status == "refund_failed"
-    failed = rr.events.order_by("id").last()
+    failed = rr.events.get(transition="refund_failed")
     assert refund.failure_reason in failed.body  # staff keep Stripe's words in full
     assert failed.visible_to_customer
     assert failed.customer_text == "Your refund did not go through; we are looking into it and will be in touch."
