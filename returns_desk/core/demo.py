@@ -565,9 +565,13 @@ def _ship_exchange(rr: ReturnRequest, agent: Actor, manager: Actor, rng: random.
 
 
 def seed_disputes(rng: random.Random, *, now: dt.datetime, count: int) -> int:
-    """A few chargebacks on finished returns, applied through the same service as Stripe's webhooks."""
+    """A few chargebacks, applied through the same service as Stripe's webhooks, where customers open them: on
+    returns refused, or still on their way back, with no money given back yet (a lost one then leaves nothing
+    to refund on that order, as the money rule says)."""
+    waiting = [S.REJECTED, S.IN_TRANSIT, S.RECEIVED, S.INSPECTED]
     candidates = list(
-        ReturnRequest.objects.filter(status__in=[S.CLOSED, S.RESOLVED], order__payment_reference__startswith="pi_")
+        ReturnRequest.objects.filter(status__in=waiting, order__payment_reference__startswith="pi_")
+        .exclude(order__refunds__isnull=False)
         .order_by("pk")
         .values_list("pk", "order__payment_reference", "order__amount_paid", "status_changed_at")[:400]
     )
