@@ -13,7 +13,8 @@ whoever starts it: desk, admin, portal, task, webhook or the demo seeder.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Sum
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ServiceError
@@ -108,79 +109,98 @@ def bonus_refusal(*, base: int, bonus: int, percent: float, currency: str) -> st
 # --- reading the figures --------------------------------------------------------------------------
 
 
-def _by_return(queryset, value) -> dict[int, tuple[int, int]]:
-    """{return id: (order id, total)} for the given rows."""
-    rows = queryset.values("return_request_id", "return_request__order_id").annotate(total=Sum(value)).order_by()
-    return {r["return_request_id"]: (r["return_request__order_id"], r["total"] or 0) for r in rows}
+def _total(queryset, value, *, by: str):
+    """A correlated scalar subquery: the sum of `value` over `queryset`'s rows for the outer row (0 if none)."""
+    summed = queryset.order_by().values(by).annotate(total=Sum(value)).values("total")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
 
 
 def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:
-    """The figures for each return and its order, summed from the tables: five queries, however many
-    returns (an approvals page shows one per row)."""
+    """The figures for each return and its order, summed from the tables in one statement (a row per return
+    of the orders concerned, with a scalar subquery per kind of money), however many returns are asked for:
+    an approvals page shows one per row."""
     from returns_desk.returns.models import ReturnItem, ReturnRequest
 
     returns = list(returns)
     order_ids = {rr.order_id for rr in returns}
     if not order_ids:
         return {}
-    lines = _by_return(
-        ReturnItem.objects.filter(return_request__order_id__in=order_ids)
-        .exclude(return_request__status__in=DEAD_RETURN_STATUSES)
-        .exclude(outcome__in=NOT_RETURNED_OUTCOMES),
-        F("order_line__unit_price") * F("quantity"),
+    rows = (
+        ReturnRequest.objects.filter(order_id__in=order_ids)
+        .annotate(
+            money_lines=Case(
+                When(status__in=DEAD_RETURN_STATUSES, then=Value(0)),
+                default=_total(
+                    ReturnItem.objects.filter(return_request=OuterRef("pk")).exclude(outcome__in=NOT_RETURNED_OUTCOMES),
+                    F("order_line__unit_price") * F("quantity"),
+                    by="return_request",
+                ),
+            ),
+            money_refunds=_total(
+                Refund.objects.filter(return_request=OuterRef("pk"), status__in=Refund.ACTIVE_STATUSES),
+                "amount",
+                by="return_request",
+            ),
+            money_credit=_total(
+                StoreCredit.objects.filter(return_request=OuterRef("pk"), kind=StoreCredit.Kind.ISSUE),
+                F("amount") - F("bonus"),
+                by="return_request",
+            ),
+            money_withdrawn=_total(Dispute.objects.filter(order=OuterRef("order_id")), "funds_withdrawn", by="order"),
+        )
+        .values_list(
+            "pk", "order_id", "money_lines", "money_refunds", "money_credit", "exchange_value", "money_withdrawn"
+        )
     )
-    refunds = _by_return(Refund.objects.filter(order_id__in=order_ids, status__in=Refund.ACTIVE_STATUSES), "amount")
-    credit = _by_return(
-        StoreCredit.objects.filter(kind=StoreCredit.Kind.ISSUE, return_request__order_id__in=order_ids),
-        F("amount") - F("bonus"),
-    )
-    exchanges = {
-        pk: (order_id, value)
-        for pk, order_id, value in ReturnRequest.objects.filter(
-            order_id__in=order_ids, exchange_value__isnull=False
-        ).values_list("pk", "order_id", "exchange_value")
-    }
-    withdrawn = dict(
-        Dispute.objects.filter(order_id__in=order_ids)
-        .values("order_id")
-        .annotate(s=Sum("funds_withdrawn"))
-        .order_by()
-        .values_list("order_id", "s")
-    )
-
-    def per_order(figures: dict[int, tuple[int, int]]) -> dict[int, int]:
-        totals: dict[int, int] = {}
-        for order_id, total in figures.values():
-            totals[order_id] = totals.get(order_id, 0) + total
-        return totals
-
-    lines_by_order = per_order(lines)
-    given = [per_order(refunds), per_order(credit), per_order(exchanges)]
-    given_by_order = {order_id: sum(kind.get(order_id, 0) for kind in given) for order_id in order_ids}
-    own = lambda figures, pk: figures.get(pk, (0, 0))[1]  # noqa: E731
-    return {
-        rr.pk: MoneyPosition(
+    own: dict[int, tuple[int, int, int, int]] = {}
+    orders: dict[int, dict[str, int]] = {}
+    for pk, order_id, lines, refunds, credit, exchange, withdrawn in rows:
+        own[pk] = (lines, refunds, credit, exchange or 0)
+        totals = orders.setdefault(order_id, {"lines": 0, "given": 0, "withdrawn": withdrawn})
+        totals["lines"] += lines
+        totals["given"] += refunds + credit + (exchange or 0)
+    positions = {}
+    for rr in returns:
+        lines, refunds, credit, exchange = own.get(rr.pk, (0, 0, 0, 0))
+        totals = orders.get(rr.order_id, {"lines": 0, "given": 0, "withdrawn": 0})
+        positions[rr.pk] = MoneyPosition(
             currency=rr.order.currency,
             paid=rr.order.amount_paid,
-            withdrawn=withdrawn.get(rr.order_id) or 0,
-            order_lines_returned=lines_by_order.get(rr.order_id, 0),
-            order_given=given_by_order[rr.order_id],
-            return_lines_returned=own(lines, rr.pk),
-            return_refunds=own(refunds, rr.pk),
-            return_credit=own(credit, rr.pk),
-            return_exchange=own(exchanges, rr.pk),
+            withdrawn=totals["withdrawn"],
+            order_lines_returned=totals["lines"],
+            order_given=totals["given"],
+            return_lines_returned=lines,
+            return_refunds=refunds,
+            return_credit=credit,
+            return_exchange=exchange,
         )
-        for rr in returns
-    }
+    return positions
 
 
 def order_given_back(order) -> int:
-    """Everything already given back for an order (refunds, credit base, replacements, chargebacks): what a
-    new quote for it is capped by."""
-    from types import SimpleNamespace
+    """Everything already given back for an order (refunds, credit base, replacements, chargebacks), in one
+    statement: what a new quote for it is capped by."""
+    from returns_desk.orders.models import Order
+    from returns_desk.returns.models import ReturnRequest
 
-    position = positions_for([SimpleNamespace(pk=None, order_id=order.pk, order=order)])[None]
-    return position.order_given + position.withdrawn
+    figures = (
+        Order.objects.filter(pk=order.pk)
+        .annotate(
+            money_refunds=_total(
+                Refund.objects.filter(order=OuterRef("pk"), status__in=Refund.ACTIVE_STATUSES), "amount", by="order"
+            ),
+            money_credit=_total(
+                StoreCredit.objects.filter(return_request__order=OuterRef("pk"), kind=StoreCredit.Kind.ISSUE),
+                F("amount") - F("bonus"),
+                by="return_request__order",
+            ),
+            money_exchanges=_total(ReturnRequest.objects.filter(order=OuterRef("pk")), "exchange_value", by="order"),
+            money_withdrawn=_total(Dispute.objects.filter(order=OuterRef("pk")), "funds_withdrawn", by="order"),
+        )
+        .values_list("money_refunds", "money_credit", "money_exchanges", "money_withdrawn")
+        .first()
+    )
+    return sum(figures or ())
 
 
 def position_for(return_request) -> MoneyPosition:
