@@ -13,8 +13,8 @@ whoever starts it: desk, admin, portal, task, webhook or the demo seeder.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Sum
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ServiceError
@@ -109,56 +109,66 @@ def bonus_refusal(*, base: int, bonus: int, percent: float, currency: str) -> st
 # --- reading the figures --------------------------------------------------------------------------
 
 
-def _total(queryset, value, *, by: str):
-    """A correlated scalar subquery: the sum of `value` over `queryset`'s rows for the outer row (0 if none)."""
-    summed = queryset.order_by().values(by).annotate(total=Sum(value)).values("total")
-    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
+# The figures in one statement, a scalar subquery per kind of money. Written as SQL because Django takes ~6 ms
+# to compile the same four correlated subqueries, and every ticket page and customer submit reads them.
+_FIGURES_SQL = """
+SELECT r.id, r.order_id,
+  CASE WHEN r.status IN ({dead}) THEN 0 ELSE COALESCE((
+    SELECT SUM(l.unit_price * i.quantity) FROM {item} i JOIN {line} l ON l.id = i.order_line_id
+    WHERE i.return_request_id = r.id AND i.outcome NOT IN ({not_returned})), 0) END,
+  COALESCE((SELECT SUM(f.amount) FROM {refund} f WHERE f.return_request_id = r.id AND f.status IN ({active})), 0),
+  COALESCE((SELECT SUM(c.amount - c.bonus) FROM {credit} c WHERE c.return_request_id = r.id AND c.kind = %s), 0),
+  COALESCE(r.exchange_value, 0),
+  COALESCE((SELECT SUM(d.funds_withdrawn) FROM {dispute} d WHERE d.order_id = r.order_id), 0)
+FROM {ret} r WHERE r.order_id IN ({orders})
+"""
+
+
+def _figures(order_ids: list[int]) -> list[tuple[int, int, int, int, int, int, int]]:
+    """(return id, order id, lines paid, refunds, credit base, replacements, withdrawn) for every return of the
+    orders, read from the tables now."""
+    from returns_desk.orders.models import OrderLine
+    from returns_desk.returns.models import ReturnItem, ReturnRequest
+
+    marks = lambda values: ", ".join(["%s"] * len(values))  # noqa: E731
+    sql = _FIGURES_SQL.format(
+        dead=marks(DEAD_RETURN_STATUSES),
+        not_returned=marks(NOT_RETURNED_OUTCOMES),
+        active=marks(Refund.ACTIVE_STATUSES),
+        orders=marks(order_ids),
+        item=ReturnItem._meta.db_table,
+        line=OrderLine._meta.db_table,
+        refund=Refund._meta.db_table,
+        credit=StoreCredit._meta.db_table,
+        dispute=Dispute._meta.db_table,
+        ret=ReturnRequest._meta.db_table,
+    )
+    params = [
+        *DEAD_RETURN_STATUSES,
+        *NOT_RETURNED_OUTCOMES,
+        *[str(s) for s in Refund.ACTIVE_STATUSES],
+        StoreCredit.Kind.ISSUE.value,
+        *order_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(int(v or 0) for v in row) for row in cursor.fetchall()]
 
 
 def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:
-    """The figures for each return and its order, summed from the tables in one statement (a row per return
-    of the orders concerned, with a scalar subquery per kind of money), however many returns are asked for:
-    an approvals page shows one per row."""
-    from returns_desk.returns.models import ReturnItem, ReturnRequest
-
+    """The figures for each return and its order, summed from the tables in one statement, however many
+    returns are asked for (an approvals page shows one per row)."""
     returns = list(returns)
-    order_ids = {rr.order_id for rr in returns}
+    order_ids = sorted({rr.order_id for rr in returns})
     if not order_ids:
         return {}
-    rows = (
-        ReturnRequest.objects.filter(order_id__in=order_ids)
-        .annotate(
-            money_lines=Case(
-                When(status__in=DEAD_RETURN_STATUSES, then=Value(0)),
-                default=_total(
-                    ReturnItem.objects.filter(return_request=OuterRef("pk")).exclude(outcome__in=NOT_RETURNED_OUTCOMES),
-                    F("order_line__unit_price") * F("quantity"),
-                    by="return_request",
-                ),
-            ),
-            money_refunds=_total(
-                Refund.objects.filter(return_request=OuterRef("pk"), status__in=Refund.ACTIVE_STATUSES),
-                "amount",
-                by="return_request",
-            ),
-            money_credit=_total(
-                StoreCredit.objects.filter(return_request=OuterRef("pk"), kind=StoreCredit.Kind.ISSUE),
-                F("amount") - F("bonus"),
-                by="return_request",
-            ),
-            money_withdrawn=_total(Dispute.objects.filter(order=OuterRef("order_id")), "funds_withdrawn", by="order"),
-        )
-        .values_list(
-            "pk", "order_id", "money_lines", "money_refunds", "money_credit", "exchange_value", "money_withdrawn"
-        )
-    )
     own: dict[int, tuple[int, int, int, int]] = {}
     orders: dict[int, dict[str, int]] = {}
-    for pk, order_id, lines, refunds, credit, exchange, withdrawn in rows:
-        own[pk] = (lines, refunds, credit, exchange or 0)
+    for pk, order_id, lines, refunds, credit, exchange, withdrawn in _figures(order_ids):
+        own[pk] = (lines, refunds, credit, exchange)
         totals = orders.setdefault(order_id, {"lines": 0, "given": 0, "withdrawn": withdrawn})
         totals["lines"] += lines
-        totals["given"] += refunds + credit + (exchange or 0)
+        totals["given"] += refunds + credit + exchange
     positions = {}
     for rr in returns:
         lines, refunds, credit, exchange = own.get(rr.pk, (0, 0, 0, 0))
@@ -178,29 +188,12 @@ def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:
 
 
 def order_given_back(order) -> int:
-    """Everything already given back for an order (refunds, credit base, replacements, chargebacks), in one
-    statement: what a new quote for it is capped by."""
-    from returns_desk.orders.models import Order
-    from returns_desk.returns.models import ReturnRequest
-
-    figures = (
-        Order.objects.filter(pk=order.pk)
-        .annotate(
-            money_refunds=_total(
-                Refund.objects.filter(order=OuterRef("pk"), status__in=Refund.ACTIVE_STATUSES), "amount", by="order"
-            ),
-            money_credit=_total(
-                StoreCredit.objects.filter(return_request__order=OuterRef("pk"), kind=StoreCredit.Kind.ISSUE),
-                F("amount") - F("bonus"),
-                by="return_request__order",
-            ),
-            money_exchanges=_total(ReturnRequest.objects.filter(order=OuterRef("pk")), "exchange_value", by="order"),
-            money_withdrawn=_total(Dispute.objects.filter(order=OuterRef("pk")), "funds_withdrawn", by="order"),
-        )
-        .values_list("money_refunds", "money_credit", "money_exchanges", "money_withdrawn")
-        .first()
-    )
-    return sum(figures or ())
+    """Everything already given back for an order (refunds, credit base, replacements, chargebacks): what a
+    new quote for it is capped by. An order with no return yet can still have lost a chargeback."""
+    rows = _figures([order.pk])
+    if rows:
+        return sum(refunds + credit + exchange for _, _, _, refunds, credit, exchange, _ in rows) + rows[0][6]
+    return Dispute.objects.filter(order_id=order.pk).aggregate(s=Sum("funds_withdrawn"))["s"] or 0
 
 
 def position_for(return_request) -> MoneyPosition:
