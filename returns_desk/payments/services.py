@@ -442,6 +442,13 @@ def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: s
             "last_event_at": event_created,
             "updated_at": clock.now(),
         }
+        repeat = (
+            not created
+            and event_created == dispute.last_event_at
+            and (status, values["funds_withdrawn"]) == (dispute.status, dispute.funds_withdrawn)
+        )
+        if repeat:
+            return dispute  # the same event applied again (processed again by a manager): no second news
         if created:
             rr = ReturnRequest.objects.filter(order=order).order_by("-created_at").first()
             dispute = Dispute.objects.create(

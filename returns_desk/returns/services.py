@@ -1077,7 +1077,12 @@ def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference
                 entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=amount)
                 step.body = _decision_body("Store credit", amount, decision, by, rr) + f" Code {entry.code}."
                 step.customer = _credit_words(entry)
-                return {"money": {"outcome": "store_credit", **decision}, "store_credit_code": entry.code}
+                return {
+                    "money": {"outcome": "store_credit", **decision},
+                    "store_credit_code": entry.code,
+                    "amount": entry.amount,
+                    "bonus": entry.bonus,
+                }
         else:
             details = rr.requested_details or {}
             step = _exchange_apply(

@@ -5,6 +5,8 @@ Events go through the real path: signed with Stripe's scheme, stored by the webh
 the task on commit. Their objects have the shape of Stripe's published `dispute` object.
 """
 
+import datetime as dt
+
 import pytest
 
 from returns_desk.core.actors import Actor
@@ -343,3 +345,20 @@ def test_a_dispute_naming_only_an_unknown_charge_is_ignored_too(post, reference_
         "ignored",
         "dispute dp_money is about ch_x which no order of the desk was paid with",
     )
+
+
+def test_a_dispute_event_processed_again_writes_no_second_news(reference_data):
+    from returns_desk.payments.services import dispute_apply_stripe
+
+    rr = return_in_state("inspected", order=OrderFactory(amount_paid=1000, payment_reference="pi_again"))
+    obj = {
+        "id": "dp_again",
+        "payment_intent": "pi_again",
+        "amount": 1000,
+        "currency": "usd",
+        "status": "needs_response",
+    }
+    when = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    for _ in range(2):
+        dispute_apply_stripe(obj=obj, event_created=when, event_type="charge.dispute.created")
+    assert rr.events.filter(kind="dispute").count() == 1
