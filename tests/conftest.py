@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from returns_desk.core.demo import FIXTURES
+from returns_desk.demo.shop import FIXTURES
 from tests.factories import UserFactory
 
 IN_CI = os.environ.get("CI") == "true"

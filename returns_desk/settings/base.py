@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "returns_desk.notifications",
     "returns_desk.portal",
     "returns_desk.insights",
+    "returns_desk.demo",
 ]
 
 MIDDLEWARE = [

@@ -79,15 +79,15 @@ MONEY_SITES: dict[tuple[str, str], Site] = {
         1, "callers", ("ship_exchange", "approve:exchange")
     ),
     # The demo seeder's bulk path: rows held in memory, the rule applied to the figures it holds.
-    ("returns_desk.core.demo:seed_bulk", "Refund()"): Site(1, "rule", ("demo_bulk:issue_refund",)),
-    ("returns_desk.core.demo:seed_bulk", "Refund.objects.bulk_create"): Site(1, "rule", ("demo_bulk:issue_refund",)),
-    ("returns_desk.core.demo:seed_bulk", "StoreCredit()[issue]"): Site(1, "rule", ("demo_bulk:issue_store_credit",)),
-    ("returns_desk.core.demo:seed_bulk", "StoreCredit.objects.bulk_create"): Site(
+    ("returns_desk.demo.shop:seed_bulk", "Refund()"): Site(1, "rule", ("demo_bulk:issue_refund",)),
+    ("returns_desk.demo.shop:seed_bulk", "Refund.objects.bulk_create"): Site(1, "rule", ("demo_bulk:issue_refund",)),
+    ("returns_desk.demo.shop:seed_bulk", "StoreCredit()[issue]"): Site(1, "rule", ("demo_bulk:issue_store_credit",)),
+    ("returns_desk.demo.shop:seed_bulk", "StoreCredit.objects.bulk_create"): Site(
         1, "rule", ("demo_bulk:issue_store_credit",)
     ),
-    ("returns_desk.core.demo:seed_bulk", "Order()[amount_paid=0]"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
-    ("returns_desk.core.demo:seed_bulk", "Order.objects.bulk_create"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
-    ("returns_desk.core.demo:seed_bulk", ".exchange_value ="): Site(1, "rule", ("demo_bulk:ship_exchange",)),
+    ("returns_desk.demo.shop:seed_bulk", "Order()[amount_paid=0]"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
+    ("returns_desk.demo.shop:seed_bulk", "Order.objects.bulk_create"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
+    ("returns_desk.demo.shop:seed_bulk", ".exchange_value ="): Site(1, "rule", ("demo_bulk:ship_exchange",)),
 }
 
 # Creations of the same models that give nothing back, each with the reason it is not money given back.
@@ -109,9 +109,9 @@ NOT_MONEY: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "the shop's own orders, imported with what the customer paid (not zero-priced replacements)",
     ),
-    ("returns_desk.core.demo:build_shop", "Order()"): (1, "the demo shop's paid orders"),
-    ("returns_desk.core.demo:build_shop", "Order.objects.bulk_create"): (1, "the demo shop's paid orders"),
-    ("returns_desk.core.management.commands.bench:Command.time_portal_submit", "Order.objects.create"): (
+    ("returns_desk.demo.shop:build_shop", "Order()"): (1, "the demo shop's paid orders"),
+    ("returns_desk.demo.shop:build_shop", "Order.objects.bulk_create"): (1, "the demo shop's paid orders"),
+    ("returns_desk.demo.management.commands.bench:Command.time_portal_submit", "Order.objects.create"): (
         1,
         "the benchmark's paid orders, for timing the portal",
     ),
@@ -777,7 +777,7 @@ UP_TO_INSPECTION = ["approve", "mark_in_transit", "receive", "inspect"]
 
 
 def _bulk_plan(order: Order, line: OrderLine, outcome: str):
-    from returns_desk.core import demo
+    from returns_desk.demo import shop as demo
 
     path = [*UP_TO_INSPECTION, outcome]
     start = timezone.now() - dt.timedelta(days=3)
@@ -800,7 +800,7 @@ def test_the_demo_bulk_writer_refuses_what_the_rule_refuses_and_writes_nothing(r
     """Two returns of one order ($80 and $70 of lines): the first is refunded $80. When the order paid
     $100 the second's $70 is refused (only $20 remains) and the whole batch is written by no one; paid in
     full, both go through."""
-    from returns_desk.core import demo
+    from returns_desk.demo import shop as demo
 
     order = OrderFactory(amount_paid=paid, payment_reference="")
     first = OrderLineFactory(order=order, unit_price=8000)

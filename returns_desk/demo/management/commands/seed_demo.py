@@ -5,8 +5,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from returns_desk.core import demo
-from returns_desk.core.management.commands import run_localstripe
+from returns_desk.demo import shop as demo
+from returns_desk.demo.management.commands import run_localstripe
 from returns_desk.orders.models import Order
 from returns_desk.payments import gateway
 from returns_desk.returns.models import ReturnRequest

@@ -96,7 +96,7 @@ def test_seed_demo_bulk_path_writes_the_same_kind_of_data(reference_data):
 
 
 def test_the_bulk_path_refuses_what_the_money_rule_refuses(reference_data, monkeypatch):
-    from returns_desk.core import demo
+    from returns_desk.demo import shop as demo
 
     monkeypatch.setattr(demo.money_rule, "refusal", lambda position, amount, what: f"no {what} of {amount}")
     with pytest.raises(money_rule.MoneyRuleRefused, match="no "):
