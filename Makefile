@@ -18,7 +18,7 @@ else
 DEMO_PROCESSES := web worker
 endif
 
-.PHONY: install demo test lint check-python clean
+.PHONY: install demo test test-fast lint check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Returns Desk needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -55,6 +55,10 @@ endif
 ## make test: install if needed, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make test-fast: everything but the browser and the slow tests (a worker process, the state machine, seeding).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -21,7 +21,7 @@ from returns_desk.notifications.models import OutboundEmail
 from returns_desk.returns.models import ReturnRequest
 from tests.factories import return_in_state
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 

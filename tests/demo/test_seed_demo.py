@@ -19,6 +19,8 @@ from returns_desk.returns.models import ReturnEvent, ReturnRequest, ReturnStatus
 from tests.conftest import require
 from tests.support import stripe as fake
 
+pytestmark = pytest.mark.slow  # each seeds a small shop through the real services: seconds, not milliseconds
+
 
 def assert_exchanges_and_disputes_are_whole() -> None:
     exchanged = ReturnRequest.objects.filter(events__transition="ship_exchange")

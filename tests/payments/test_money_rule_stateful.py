@@ -64,7 +64,7 @@ from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, return_in_state
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("MONEY_STATEFUL_EXAMPLES", "30"))
 STEPS = int(os.environ.get("MONEY_STATEFUL_STEPS", "30"))
