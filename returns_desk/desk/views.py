@@ -295,10 +295,11 @@ def dispute(request, pk: int):
         form = DisputeEvidenceForm(request.POST)
         if form.is_valid():
             try:
+                # Checked before anything is saved: a refused submit changes nothing.
+                if action == "submit" and request.POST.get("reviewed") != "yes":
+                    raise ServiceError("Tick “I reviewed this evidence” to submit it to the bank; it is final.")
                 payments.dispute_stage_evidence(dispute=item, by=by, evidence=form.cleaned_data)
                 if action in ("stage", "submit"):
-                    if action == "submit" and request.POST.get("reviewed") != "yes":
-                        raise ServiceError("Tick “I reviewed this evidence” to submit it to the bank; it is final.")
                     payments.dispute_send_evidence(dispute=item, by=by, submit=action == "submit")
                     messages.success(
                         request,

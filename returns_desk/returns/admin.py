@@ -117,6 +117,19 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def ticket_link(self, obj):
         return format_html('<a href="{}">Open the ticket page</a>', obj.get_absolute_url()) if obj.pk else "—"
 
+    def save_model(self, request, obj, form, change):
+        """Priority is the one field staff edit here; it changes through its service, on the timeline."""
+        if "priority" in form.changed_data:
+            try:
+                services.return_set_priority(
+                    return_request=ReturnRequest.objects.get(pk=obj.pk),
+                    priority=int(obj.priority),
+                    by=Actor.staff(request.user),
+                    note="Changed in admin.",
+                )
+            except ServiceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+
     def has_add_permission(self, request):
         return False  # returns are opened through the portal or return_create, with the policy checked
 
@@ -143,13 +156,12 @@ class ReturnItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReturnPhoto)
-class ReturnPhotoAdmin(admin.ModelAdmin):
+class ReturnPhotoAdmin(ReadOnlyAdmin):
+    """Customers' photos are evidence (inspections, disputes): shown, never changed or deleted here."""
+
     list_display = ["item", "image", "uploaded_at"]
     search_fields = ["item__return_request__rma_number"]
     list_select_related = ["item"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(SurveyResponse)

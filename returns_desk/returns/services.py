@@ -534,8 +534,39 @@ def return_record_survey(*, return_request: ReturnRequest, score: int, comment: 
 
 
 def return_raise_priority(*, return_request: ReturnRequest, priority: int) -> None:
-    """Escalate (never lower) a return's priority, e.g. when a chargeback arrives."""
+    """Escalate (never lower) a return's priority, e.g. when a chargeback arrives; the caller writes the news."""
     ReturnRequest.objects.filter(pk=return_request.pk, priority__lt=priority).update(priority=priority)
+
+
+def return_set_priority(
+    *, return_request: ReturnRequest, priority: int, by: Actor, note: str = "", data: dict | None = None
+) -> bool:
+    """Change a return's priority with the change on the timeline, both in one transaction (staff in admin, or
+    the SLA escalation). Returns whether anything changed."""
+    from .models import Priority
+
+    if priority not in Priority.values:
+        raise ServiceError("Choose a priority: low, normal, high or urgent.")
+    if by.kind == Actor.STAFF and not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can change a return's priority.")
+    with transaction.atomic():
+        rr = _lock(return_request, lock_order=False)
+        if rr.priority == priority:
+            return False
+        before = rr.get_priority_display()
+        rr.priority = priority
+        rr.updated_at = clock.now()
+        rr.save(update_fields=["priority", "updated_at"])
+        body = f"Priority {before.lower()} → {rr.get_priority_display().lower()}."
+        return_record_event(
+            return_request=rr,
+            kind=ReturnEvent.Kind.NOTE,
+            by=by,
+            body=f"{note} {body}".strip() if note else body,
+            data={"priority": priority, **(data or {})},
+        )
+    return_request.priority = priority
+    return True
 
 
 # --- who works a return ------------------------------------------------------------------------------

@@ -57,15 +57,18 @@ def escalate_sla_breaches() -> str:
         marker = f"{rr.status}@{rr.sla_due_at.isoformat()}"
         if ReturnEvent.objects.filter(return_request=rr, kind="note", data__sla_breach=marker).exists():
             continue  # already escalated for this due moment
-        services.return_raise_priority(return_request=rr, priority=Priority.HIGH)
-        services.return_record_event(
-            return_request=rr,
-            kind="note",
-            by=Actor.system(),
-            data={"sla_breach": marker},
-            body=f"SLA breached: {rr.get_status_display().lower()} past its due time "
-            f"({timezone.localtime(rr.sla_due_at):%d %b %H:%M}). Priority raised.",
+        note = (
+            f"SLA breached: {rr.get_status_display().lower()} past its due time "
+            f"({timezone.localtime(rr.sla_due_at):%d %b %H:%M})."
         )
+        if rr.priority >= Priority.HIGH:  # already high: the breach is still noted, once
+            services.return_record_event(
+                return_request=rr, kind="note", by=Actor.system(), data={"sla_breach": marker}, body=note
+            )
+        else:  # priority and note in one transaction
+            services.return_set_priority(
+                return_request=rr, priority=Priority.HIGH, by=Actor.system(), note=note, data={"sla_breach": marker}
+            )
         breached.append(rr)
     if breached:
         email_managers_sla_breaches(returns=breached)

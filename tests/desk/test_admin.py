@@ -1,5 +1,7 @@
 """Admin: every model registered, the state read-only, transitions as actions through the services."""
 
+import re
+
 from django.apps import apps
 from django.contrib import admin
 
@@ -161,3 +163,34 @@ def test_user_list_shows_groups_and_refund_limits(client, manager, agent):
     client.force_login(manager)
     page = client.get("/admin/auth/user/").content.decode()
     assert "Agents" in page and "$50.00" in page
+
+
+def test_a_priority_changed_in_admin_is_on_the_timeline(client, manager):
+    rr = return_in_state("requested")
+    client.force_login(manager)
+    url = f"/admin/returns/returnrequest/{rr.pk}/change/"
+
+    def submitted(priority: str) -> dict:
+        """The change form as the browser sends it (the inlines' hidden fields too), with a priority chosen."""
+        page = client.get(url).content.decode()
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        return {**fields, "priority": priority}
+
+    client.post(url, submitted("3"))
+    rr.refresh_from_db()
+    assert rr.priority == 3
+    note = rr.events.get(kind="note")
+    assert (note.body, note.actor_user_id) == ("Changed in admin. Priority normal → urgent.", manager.pk)
+    client.post(url, submitted("3"))  # unchanged: no second note
+    assert rr.events.filter(kind="note").count() == 1
+
+
+def test_customer_photos_are_evidence_read_only_in_admin(client, manager, tmp_path, settings):
+    from returns_desk.returns.models import ReturnPhoto
+
+    rr = return_in_state("requested")
+    photo = ReturnPhoto.objects.create(item=rr.items.get(), image="return-photos/x.jpg")
+    client.force_login(manager)
+    assert client.get(f"/admin/returns/returnphoto/{photo.pk}/delete/").status_code == 403
+    client.post(f"/admin/returns/returnphoto/{photo.pk}/change/", {"image": "other.jpg"})
+    assert ReturnPhoto.objects.get(pk=photo.pk).image.name == "return-photos/x.jpg"

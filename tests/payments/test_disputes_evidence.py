@@ -83,8 +83,13 @@ def test_manager_stages_then_submits_evidence_to_stripe(
     dispute.refresh_from_db()
     assert dispute.evidence_staged_at and not dispute.evidence_submitted_at
 
-    refused = client.post(f"/desk/disputes/{dispute.pk}/", {**form, "action": "submit"})
+    staged = dict(Dispute.objects.get(pk=dispute.pk).evidence)
+    refused = client.post(
+        f"/desk/disputes/{dispute.pk}/", {**form, "uncategorized_text": "Changed, not reviewed.", "action": "submit"}
+    )
     assert "Tick “I reviewed this evidence”" in refused.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).evidence == staged  # a refused submit saves nothing
+    refused = client.post(f"/desk/disputes/{dispute.pk}/", {**form, "action": "submit"})
     assert 'value="Parcel received on 3 Nov; refund issued."' not in refused.content.decode()  # a textarea
     assert "Parcel received on 3 Nov; refund issued.</textarea>" in refused.content.decode()  # typed text kept
     with django_capture_on_commit_callbacks(execute=True):
