@@ -8,6 +8,7 @@ from returns_desk.core.views import healthz
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("desk/insights/", include("returns_desk.insights.urls")),  # a screen of its own, under the desk's address
     path("desk/", include("returns_desk.desk.urls")),
     path("returns/", include("returns_desk.portal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),

@@ -24,7 +24,6 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.money import percent_of
 from returns_desk.core.request_memo import remembering
 from returns_desk.core.tasks import run_tasks_inline
-from returns_desk.desk.models import StaffProfile
 from returns_desk.notifications.services import emails_record_delivered
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.payments import gateway, money_rule
@@ -37,6 +36,7 @@ from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import milestones, services, sla
 from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
+from returns_desk.staff.models import StaffProfile
 
 S = ReturnStatus
 FIXTURES = [str(settings.BASE_DIR / "fixtures" / name) for name in ("groups.json", "policy.json", "reason_codes.json")]

@@ -11,10 +11,9 @@ from django.db.models import Exists, OuterRef, Q
 
 from returns_desk.core import clock
 from returns_desk.core.money import parse_money
+from returns_desk.customers.models import CustomerFlag
 from returns_desk.policies.models import ReasonCode
 from returns_desk.returns.models import ReturnItem, ReturnRequest, ReturnStatus
-
-from .models import CustomerFlag
 
 AGES = [("today", "Opened today"), ("3d", "1–3 days"), ("7d", "3–7 days"), ("older", "Older than a week")]
 SORTS = [

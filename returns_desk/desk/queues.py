@@ -16,13 +16,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from returns_desk.core import clock
 from returns_desk.core.templatetags.durations import short_duration
+from returns_desk.customers.models import CustomerFlag
 from returns_desk.payments.models import Dispute
 from returns_desk.returns import permissions as can
 from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
 from returns_desk.returns.models import ReturnStatus as S
 from returns_desk.returns.sla import AT_RISK_WINDOW
-
-from .models import CustomerFlag
 
 PAGE_SIZE = 50
 COUNTS_CACHE_SECONDS = 10

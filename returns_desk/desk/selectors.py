@@ -1,6 +1,5 @@
 """Reads for the ticket page beyond the return itself: the policy panel, the customer's history, what is next."""
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -11,8 +10,6 @@ from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns.models import ReturnRequest
 from returns_desk.returns.services import line_facts, line_facts_for_order, order_facts
-
-from .models import CustomerFlag
 
 
 @dataclass(frozen=True)
@@ -56,10 +53,6 @@ def earlier_returns(rr: ReturnRequest, limit: int = 10) -> list[ReturnRequest]:
     )
 
 
-def customer_flag(email: str) -> CustomerFlag | None:
-    return CustomerFlag.objects.filter(email=email.strip().lower()).first()
-
-
 def next_in_queue(rr: ReturnRequest, user) -> ReturnRequest | None:
     """The next return waiting on the desk: the user's own first, then unassigned, soonest due first.
 
@@ -72,41 +65,3 @@ def next_in_queue(rr: ReturnRequest, user) -> ReturnRequest | None:
         if found is not None:
             return found
     return None
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What the desk knows about a customer before acting: a flag, and how often they return lately."""
-
-    flag: CustomerFlag | None
-    recent_returns: int
-    days: int
-    serial_threshold: int
-
-    @property
-    def serial(self) -> bool:
-        return self.recent_returns >= self.serial_threshold
-
-    def auto_approval(self, policy_allows: bool) -> tuple[bool, str]:
-        """Whether a new return may be approved without a VA, and if not (while the policy would), why."""
-        if self.flag and self.flag.kind == CustomerFlag.Kind.BLOCK:
-            return False, "Not approved automatically: the customer is on the block list."
-        if self.flag and self.flag.kind == CustomerFlag.Kind.ALLOW:
-            return True, ""
-        if self.serial and policy_allows:
-            return False, (
-                f"Not approved automatically: {self.recent_returns} returns in {self.days} days (serial returner)."
-            )
-        return policy_allows, ""
-
-
-def customer_standing(email: str, *, count_returns: bool = True) -> Standing:
-    """`count_returns=False` skips counting when nothing would depend on it (auto-approval is off)."""
-    from django.conf import settings
-
-    from returns_desk.core import clock
-
-    days = settings.SERIAL_RETURNER_DAYS
-    since = clock.now() - dt.timedelta(days=days)
-    recent = ReturnRequest.objects.filter(email=email, created_at__gte=since).count() if count_returns else 0
-    return Standing(customer_flag(email), recent, days, settings.SERIAL_RETURNER_RETURNS)

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from returns_desk.insights.views import insights
-
 from . import views
 
 app_name = "desk"
@@ -20,5 +18,4 @@ urlpatterns = [
     path("disputes/<int:pk>/", views.dispute, name="dispute"),
     path("store-credit/", views.store_credit, name="store-credit"),
     path("inbox/", views.inbox, name="inbox"),
-    path("insights/", insights, name="insights"),
 ]

@@ -21,13 +21,14 @@ from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute
 from returns_desk.returns import services, sla
+from returns_desk.returns.auto_approval import customer_standing
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
 from returns_desk.returns.selectors import return_for_ticket
 from returns_desk.returns.views import photo_response
+from returns_desk.staff.access import desk_staff, managers_only
 
 from . import queues, ticket_actions
 from . import selectors as ticket_selectors
-from .access import desk_staff, managers_only
 from .canned import fill
 from .filters import ReturnFilter, staff_choices
 from .forms import DisputeEvidenceForm, RedeemStoreCreditForm, ReplyForm
@@ -166,7 +167,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
         "policy": ticket_selectors.policy_panel(rr, positions[rr.pk]),
         "earlier": ticket_selectors.earlier_returns(rr),
-        "standing": ticket_selectors.customer_standing(rr.email),
+        "standing": customer_standing(rr.email),
         "sla_state": sla.state_of(rr.sla_due_at, clock.now()),
         "next_ticket": ticket_selectors.next_in_queue(rr, request.user),
     }

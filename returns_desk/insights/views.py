@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from returns_desk.desk.access import managers_only
+from returns_desk.staff.access import managers_only
 
 from . import report
 from .forms import PeriodForm

@@ -30,6 +30,7 @@ from returns_desk.policies.selectors import active_policy
 from . import milestones, sla
 from . import permissions as can
 from .actions import ACTIONS
+from .auto_approval import customer_standing
 from .models import (
     MoneyOutcome,
     Resolution,
@@ -410,8 +411,6 @@ def return_create(
         transition_recorded.send(sender=ReturnRequest, return_request=rr, transition="", event=opened)
         payload = {"return_id": rr.pk, "transition": "", "from_state": "", "to_state": rr.status, "event_id": opened.pk}
         transaction.on_commit(lambda: return_transitioned.send(sender=ReturnRequest, **payload))
-        from returns_desk.desk.selectors import customer_standing
-
         standing = customer_standing(order.email, count_returns=policy.auto_approve)
         approve, held_because = standing.auto_approval(policy.auto_approve)
         if approve:

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "anymail",
     "returns_desk.core",
+    "returns_desk.staff",
+    "returns_desk.customers",
     "returns_desk.orders",
     "returns_desk.policies",
     "returns_desk.returns",

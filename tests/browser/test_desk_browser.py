@@ -7,10 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from returns_desk.core.actors import Actor
-from returns_desk.desk.models import CannedResponse, StaffProfile
+from returns_desk.desk.models import CannedResponse
 from returns_desk.orders.models import Product
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
+from returns_desk.staff.models import StaffProfile
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, return_in_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

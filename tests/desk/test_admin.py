@@ -8,7 +8,7 @@ from django.contrib import admin
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from tests.factories import return_in_state
 
-OUR_APPS = ["orders", "policies", "returns", "payments", "desk", "documents", "notifications"]
+OUR_APPS = ["staff", "customers", "orders", "policies", "returns", "payments", "desk", "documents", "notifications"]
 
 
 def test_every_model_is_registered():
@@ -157,7 +157,7 @@ def test_stripe_events_can_be_processed_again_and_emails_sent_again(
 
 
 def test_user_list_shows_groups_and_refund_limits(client, manager, agent):
-    from returns_desk.desk.models import StaffProfile
+    from returns_desk.staff.models import StaffProfile
 
     StaffProfile.objects.create(user=agent, refund_limit=5000)
     client.force_login(manager)

@@ -3,7 +3,7 @@
 import pytest
 
 from returns_desk.core.actors import Actor
-from returns_desk.desk.models import CustomerFlag
+from returns_desk.customers.models import CustomerFlag
 from returns_desk.policies.models import ReturnPolicy
 from returns_desk.returns import services
 from tests.factories import OrderFactory, OrderLineFactory, return_in_state

@@ -4,11 +4,12 @@ import pytest
 from django.test import Client
 
 from returns_desk.core.actors import Actor
-from returns_desk.desk.models import CannedResponse, StaffProfile
+from returns_desk.desk.models import CannedResponse
 from returns_desk.notifications.models import OutboundEmail
 from returns_desk.orders.models import Product
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
+from returns_desk.staff.models import StaffProfile
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, return_in_state
 
 pytestmark = pytest.mark.django_db

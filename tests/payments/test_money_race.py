@@ -20,12 +20,12 @@ import pytest
 from django.db.models import F, Sum
 
 from returns_desk.core.actors import Actor
-from returns_desk.desk.models import StaffProfile
 from returns_desk.payments import money_rule
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.payments.money_rule import MoneyRuleRefused
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
+from returns_desk.staff.models import StaffProfile
 from tests.conftest import on_postgres
 from tests.factories import OrderFactory, UserFactory, return_in_state
 from tests.returns.test_concurrency import race

@@ -53,7 +53,6 @@ from hypothesis.stateful import (
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import percent_of
-from returns_desk.desk.models import StaffProfile
 from returns_desk.orders.models import Order, Product
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StoreCredit, StripeEvent
@@ -62,6 +61,7 @@ from returns_desk.payments.webhooks import process_stored_event
 from returns_desk.policies.models import ReasonCode, ReturnPolicy
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest
+from returns_desk.staff.models import StaffProfile
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, return_in_state
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]

@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from returns_desk.returns import permissions as can
+from . import roles as can
 
 
 def _requires(check, refusal: str):
