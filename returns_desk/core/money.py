@@ -1,5 +1,7 @@
 """Money is an integer number of minor units (cents) and an ISO 4217 currency code; never a float."""
 
+import re
+
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 CURRENCY_CHOICES = [(code, code) for code in CURRENCY_SYMBOLS]
 
@@ -22,9 +24,12 @@ def percent_of(amount_minor: int, percent: int | float) -> int:
 
 def parse_money(text: str) -> int:
     """'12.5' or '12.50' or '1,012.50' -> minor units; ValueError with a message that fits what was typed."""
-    cleaned = (text or "").strip().replace(",", "").replace(" ", "").lstrip("$€£")
-    if not cleaned:
+    typed = (text or "").strip().replace(" ", "").lstrip("$€£")
+    if not typed:
         raise ValueError("Enter an amount, like 12.50.")
+    if re.search(r",\d{1,2}$", typed):  # "59,00": a decimal comma, not thousands
+        raise ValueError("Use a point for the decimals, like 59.00.")
+    cleaned = typed.replace(",", "")
     if cleaned.startswith("-"):
         raise ValueError("Enter an amount above zero.")
     units, _, cents = cleaned.partition(".")

@@ -504,7 +504,7 @@ def _step(
             return_request=rr,
             by=Actor.staff(staff["ben"]),
             outcome="refund",
-            note="Above my refund limit; the customer is a regular.",
+            note="The customer is a regular; please confirm the amount.",
         ),
         "approve_refund": lambda: services.return_approve_refund(return_request=rr, by=manager, reference=reference),
         "issue_refund": lambda: _within_limit(
@@ -818,7 +818,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                 if action == "request_refund_approval":
                     _refused(plan, rr.rma_number, ledger, mine, refund_amount, "ask for refund of")
                     rr.requested_outcome, rr.requested_amount = "refund", refund_amount
-                    rr.requested_reason = "Above my refund limit; the customer is a regular."
+                    rr.requested_reason = "The customer is a regular; please confirm the amount."
                     rr.requested_by, rr.requested_at, rr.requested_from = asker, moment, state
                 elif action in ("issue_refund", "approve_refund"):
                     _refused(plan, rr.rma_number, ledger, mine, refund_amount, "refund")

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
-from returns_desk.core import clock
 from returns_desk.policies import engine
 from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
@@ -32,7 +32,7 @@ def policy_panel(rr: ReturnRequest, position) -> PolicyPanel:
     ofacts = order_facts(rr.order, given_back=position.order_given + position.withdrawn - position.return_given)
     facts = line_facts_for_order(rr.order, exclude_return_id=rr.pk)  # as it stood for this return
     lines = sorted(rr.order.lines.all(), key=lambda line: line.pk)
-    today = clock.today()
+    today = timezone.localdate(rr.created_at)  # as of the request: a window closing since is no news
     eligibility = [(line, engine.evaluate_line(facts[line.pk], ofacts, terms, today)) for line in lines]
     items = [
         engine.QuoteItem(line_facts(i.order_line), i.quantity, quoted.customer_pays_for(i.reason), i.reason.label)

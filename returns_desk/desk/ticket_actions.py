@@ -6,7 +6,7 @@ service when the form is sent, and a refusal comes back in words.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django import forms
 
@@ -96,6 +96,15 @@ class MoneyForm(forms.Form):
             f"Settled at inspection: {rr.refund_amount_display}. "
             f"At most {self.position.remaining_display} can still be given back for this return."
         )
+
+    def show_limit(self, user) -> None:
+        """Say where the VA's limit is, so that a request to a manager is no surprise."""
+        limit = money_rule.limit_for(Actor.staff(user), self.rr)
+        if limit is not None and self.outcome != MoneyOutcome.RETURNLESS:
+            self.fields["amount"].help_text += (
+                f" Your limit is {format_money(limit, self.rr.currency)}: above it this asks a manager"
+                " (say why in the box below)."
+            )
 
     def clean(self):
         data = super().clean()
@@ -245,10 +254,18 @@ class TicketAction:
     done: str = "Done."
     needs_return: bool = False  # the form is built for this return (items, amounts)
     danger: bool = False
+    title: str = ""  # the button's words for this return, when they depend on it (see `for_return`)
 
     @property
     def label(self) -> str:
-        return ACTIONS[self.name].label
+        return self.title or ACTIONS[self.name].label
+
+    def for_return(self, rr: ReturnRequest) -> "TicketAction":
+        """A manager approves or denies the outcome asked for: "Approve store credit", not "Approve refund"."""
+        if self.name in ("approve_refund", "deny_refund") and rr.requested_outcome:
+            verb = "Approve" if self.name == "approve_refund" else "Deny"
+            return replace(self, title=f"{verb} {MoneyOutcome(rr.requested_outcome).label.lower()}")
+        return self
 
 
 def _latest_manual_refund(rr: ReturnRequest) -> Refund:
@@ -263,10 +280,13 @@ def _or_ask_a_manager(rr: ReturnRequest, by: Actor, outcome: str, amount: int, r
     try:
         give()
     except money_rule.AboveLimit as above:
-        services.return_request_refund_approval(
+        asked = services.return_request_refund_approval(
             return_request=rr, by=by, outcome=outcome, amount=amount, override_reason=reason, details=details
         )
-        return f"{above} Sent to a manager for approval."
+        what = f"{MoneyOutcome(outcome).label} of {format_money(asked.requested_amount or 0, rr.currency)}"
+        if outcome == MoneyOutcome.STORE_CREDIT:
+            what += " (plus its bonus)"
+        return f"Sent to a manager for approval: {what} is {above.over_limit}."
     return None
 
 
@@ -488,9 +508,12 @@ ACTION_FORMS: dict[str, TicketAction] = {
 }
 
 
-def build_form(action: TicketAction, rr: ReturnRequest, data=None) -> forms.Form:
+def build_form(action: TicketAction, rr: ReturnRequest, data=None, *, user=None) -> forms.Form:
     kwargs = {"rr": rr} if action.needs_return else {}
-    return action.form_class(data, prefix=action.name, **kwargs)
+    form = action.form_class(data, prefix=action.name, **kwargs)
+    if user is not None and isinstance(form, MoneyForm):
+        form.show_limit(user)
+    return form
 
 
 def actions_for(rr: ReturnRequest, user) -> list[TicketAction]:
@@ -505,7 +528,7 @@ def actions_for(rr: ReturnRequest, user) -> list[TicketAction]:
         # The refund, credit, exchange and keep-the-item forms themselves turn into a request above the VA's
         # limit; only after a failure is asking a manager a choice of its own (beside retry and credit).
         names = [n for n in names if n != "request_refund_approval"]
-    offered = [ACTION_FORMS[n] for n in DISPLAY_ORDER if n in names]
+    offered = [ACTION_FORMS[n].for_return(rr) for n in DISPLAY_ORDER if n in names]
     return sorted(offered, key=lambda a: a.danger)  # the way forward first; reject, cancel, deny last
 
 

@@ -138,7 +138,7 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
     # Only the open action's form is built; the others load when opened (htmx), or by ?open= without JS.
     wanted = bound[0] if bound and bound[0] in names else request.GET.get("open", "")
     open_action = wanted if wanted in names else (names[0] if names else "")
-    forms = {a.name: ticket_actions.build_form(a, rr) for a in actions if a.name == open_action}
+    forms = {a.name: ticket_actions.build_form(a, rr, user=request.user) for a in actions if a.name == open_action}
     unsent = None
     if bound and bound[0] in names:
         forms[bound[0]] = bound[1]
@@ -162,6 +162,8 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "canned": canned,
         "credit_codes": money.store_credit_codes(email=rr.email),
         "position": positions[rr.pk],
+        "money_open": rr.status in MONEY_STEPS,
+        "denied": _last_denial(rr),
         "approval": money.approval_summaries([rr], positions).get(rr.pk) if rr.status == "awaiting_approval" else None,
         "open_disputes": [d for d in rr.order.disputes.all() if d.is_open],
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
@@ -172,6 +174,17 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "next_ticket": ticket_selectors.next_in_queue(rr, request.user),
     }
     return render(request, "desk/ticket.html", context, status=status)
+
+
+# Where money can still move on a return: the ticket shows what remains refundable then.
+MONEY_STEPS = {"approved", "inspected", "awaiting_approval", "refund_failed"}
+
+
+def _last_denial(rr: ReturnRequest):
+    """The manager's denial the ticket came back with, while nothing has happened to it since."""
+    transitions = [e for e in rr.events.all() if e.kind == "transition"]
+    last = transitions[-1] if transitions else None
+    return last if last is not None and last.transition == "deny_refund" else None
 
 
 def _ticket_or_404(pk: int) -> ReturnRequest:
@@ -195,7 +208,7 @@ def action_form(request, pk: int, action: str):
     spec = next((a for a in ticket_actions.actions_for(rr, request.user) if a.name == action), None)
     if spec is None:
         return render(request, "desk/includes/action_unavailable.html", {"rr": rr}, status=409)
-    context = {"rr": rr, "action": spec, "form": ticket_actions.build_form(spec, rr)}
+    context = {"rr": rr, "action": spec, "form": ticket_actions.build_form(spec, rr, user=request.user)}
     return render(request, "desk/includes/action_panel.html", context)
 
 
@@ -207,7 +220,8 @@ def act(request, pk: int, action: str):
     spec = ticket_actions.ACTION_FORMS.get(action)
     if spec is None:
         raise Http404("No such action.")
-    form = ticket_actions.build_form(spec, rr, request.POST)
+    spec = spec.for_return(rr)
+    form = ticket_actions.build_form(spec, rr, request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, f"{spec.label}: please check the form below.")
         return _ticket_page(request, rr, bound=(action, form), status=400)

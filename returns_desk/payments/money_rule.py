@@ -34,6 +34,10 @@ class MoneyRuleRefused(ServiceError):
 class AboveLimit(ActionForbidden):
     """The amount is above the acting VA's limit: a manager must approve it."""
 
+    def __init__(self, message: str, *, over_limit: str = ""):
+        super().__init__(message)
+        self.over_limit = over_limit  # "above your limit of $200.00 ($289.47 with the bonus)", for a form's notice
+
 
 @dataclass(frozen=True)
 class MoneyPosition:
@@ -226,6 +230,8 @@ def authorize(*, return_request, amount: int, counted: int | None = None, by: Ac
     limit = limit_for(by, return_request)
     if limit is not None and counted > limit:
         raise AboveLimit(
-            f"{position.money(counted)} is above your limit of {position.money(limit)}; ask a manager to approve it."
+            f"{position.money(counted)} is above your limit of {position.money(limit)}; ask a manager to approve it.",
+            over_limit=f"above your limit of {position.money(limit)}"
+            + (f" ({position.money(counted)} in all)" if counted != amount else ""),
         )
     return {**position.as_data(), "amount": amount, "counted": counted, "limit": limit}

@@ -30,9 +30,9 @@ STORE_CREDIT_VALID_DAYS = 365
 FAILURE_REASONS = {
     "charge_for_pending_refund_disputed": "The customer disputed the charge while the refund was pending.",
     "declined": "The customer's bank declined the refund.",
-    "expired_or_canceled_card": "The card has expired or was cancelled; refund another way (store credit or bank).",
+    "expired_or_canceled_card": "The card has expired or was cancelled; offer store credit, or ask a manager.",
     "insufficient_funds": "The Stripe balance did not cover the refund.",
-    "lost_or_stolen_card": "The card was reported lost or stolen; refund another way.",
+    "lost_or_stolen_card": "The card was reported lost or stolen; offer store credit, or ask a manager.",
     "merchant_request": "The refund was cancelled at the shop's request.",
     "unknown": "Stripe did not say why the refund failed.",
 }

@@ -22,6 +22,7 @@ class QuotedTerms:
     policy_name: str = ""
     # Reason code -> does the customer pay return shipping for it (as the reason said at the time).
     customer_pays: dict[str, bool] = field(default_factory=dict)
+    reason_labels: dict[str, str] = field(default_factory=dict)  # code -> the words the customer chose
 
     @classmethod
     def from_policy(cls, policy, reasons=()) -> "QuotedTerms":
@@ -32,6 +33,7 @@ class QuotedTerms:
             policy_id=policy.pk,
             policy_name=policy.name,
             customer_pays={r.code: r.customer_pays for r in reasons},
+            reason_labels={r.code: r.label for r in reasons},
         )
 
     def as_json(self) -> dict:
@@ -43,6 +45,7 @@ class QuotedTerms:
             "currency": self.currency,
             "agent_refund_limit": self.agent_refund_limit,
             "customer_pays": dict(sorted(self.customer_pays.items())),
+            "reason_labels": dict(sorted(self.reason_labels.items())),
             "terms": terms,
         }
 
@@ -57,6 +60,7 @@ class QuotedTerms:
             policy_id=data.get("policy_id"),
             policy_name=data.get("policy_name", ""),
             customer_pays={str(k): bool(v) for k, v in (data.get("customer_pays") or {}).items()},
+            reason_labels={str(k): str(v) for k, v in (data.get("reason_labels") or {}).items()},
         )
 
     def customer_pays_for(self, reason) -> bool:
@@ -84,7 +88,9 @@ class QuotedTerms:
         if t.returnless_refund_threshold:
             lines.append(f"keep the item at or under {money(t.returnless_refund_threshold)}")
         lines.append(f"VA refund limit {money(self.agent_refund_limit)}")
-        paid_by_customer = sorted(code for code, pays in self.customer_pays.items() if pays)
+        paid_by_customer = sorted(
+            self.reason_labels.get(code, code) for code, pays in self.customer_pays.items() if pays
+        )
         if paid_by_customer:
-            lines.append(f"customer pays shipping for: {', '.join(paid_by_customer)}")
+            lines.append(f"the customer pays return shipping for: {', '.join(paid_by_customer)}")
         return lines

@@ -46,7 +46,7 @@ class LookupForm(forms.Form):
     order_number = forms.CharField(
         label="Order number",
         max_length=32,
-        help_text="It is in your order confirmation email, for example 100123.",
+        help_text="Exactly as in your order confirmation email, letters and dashes included.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "autofocus": True}),
     )
     email = forms.EmailField(

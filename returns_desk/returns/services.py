@@ -793,13 +793,15 @@ def _person_and_limit(decision: dict, by: Actor, currency: str) -> str:
 def _decision_body(
     what: str, amount: int, decision: dict, by: Actor, rr: ReturnRequest, reason: str = "", extra: str = ""
 ) -> str:
-    """Who gave back what, under which limit, and what remained: the money decision in words."""
+    """Who gave back what, under which limit, and what remained: the money decision in words. `what` ends with
+    its verb: "Refund sent" reads "Refund of $40.00 sent by Ana (within the limit of $200.00); …"."""
+    noun, _, verb = what.rpartition(" ")
     body = (
-        f"{what} of {format_money(amount, rr.currency)}{extra} {_person_and_limit(decision, by, rr.currency)}; "
+        f"{noun} of {format_money(amount, rr.currency)}{extra} {verb} {_person_and_limit(decision, by, rr.currency)}; "
         f"{format_money(decision['remaining_before'], rr.currency)} remained refundable."
     )
     settled = rr.refund_amount
-    if settled is not None and amount != settled and what != "Exchange":
+    if settled is not None and amount != settled and noun != "Exchange":
         body += f" Settled at inspection: {format_money(settled, rr.currency)}."
     return f"{body} Reason: {reason}" if reason else body
 
@@ -910,7 +912,9 @@ def return_issue_store_credit(
         base = _checked_override(rr, amount, reason, rr.refund_amount or 0)
         entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=base)
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
-        apply.body = _decision_body("Store credit", base, decision, by, rr, reason.strip(), f"{bonus} ({entry.code})")
+        apply.body = _decision_body(
+            "Store credit issued", base, decision, by, rr, reason.strip(), f"{bonus} ({entry.code})"
+        )
         apply.customer = _credit_words(entry)
         return {
             "money": {"outcome": "store_credit", **decision},
@@ -978,7 +982,7 @@ def _exchange_apply(by: Actor, *, carrier: str, tracking_number: str, chosen: di
         )
         rr.exchange_order, rr.exchange_value = replacement, value
         apply.body = f"Replacement shipped: {carrier} {tracking_number}. " + _decision_body(
-            "Exchange", value, decision, by, rr, reason
+            "Exchange shipped", value, decision, by, rr, reason
         )
         apply.customer = f"Your replacement is on its way: {carrier} {tracking_number}".strip() + "."
         return {
@@ -1105,7 +1109,7 @@ def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference
 
             def step(rr: ReturnRequest) -> dict:
                 entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=amount)
-                step.body = _decision_body("Store credit", amount, decision, by, rr) + f" Code {entry.code}."
+                step.body = _decision_body("Store credit issued", amount, decision, by, rr) + f" Code {entry.code}."
                 step.customer = _credit_words(entry)
                 return {
                     "money": {"outcome": "store_credit", **decision},

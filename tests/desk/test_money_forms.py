@@ -52,7 +52,10 @@ def test_store_credit_above_the_limit_goes_to_a_manager_with_the_outcome(client,
     rr = return_in_state("inspected", unit_price=19000)  # $190 + 10% bonus = $209 > the $200 limit
     client.force_login(agent)
     response = act(client, rr, "issue_store_credit", {"amount": "190.00"}, follow=True)
-    assert "$209.00 is above your limit of $200.00" in response.content.decode()
+    assert (
+        "Sent to a manager for approval: Store credit of $190.00 (plus its bonus) is above your limit of $200.00 "
+        "($209.00 in all)." in response.content.decode()
+    )
     rr.refresh_from_db()
     assert (rr.status, rr.requested_outcome, rr.requested_amount) == ("awaiting_approval", "store_credit", 19000)
     assert not StoreCredit.objects.exists()
@@ -147,3 +150,36 @@ def test_the_approvals_queue_reads_the_money_figures_in_a_fixed_number_of_querie
         page = client.get("/desk/?queue=approvals").content.decode()
     assert page.count('class="approval-row"') == 13
     assert len(many) == len(few)
+
+
+def test_a_request_for_store_credit_is_approved_or_denied_by_name_and_the_va_hears_of_a_denial(client, agent, manager):
+    rr = return_in_state("inspected", unit_price=26315)
+    client.force_login(agent)
+    form = client.get(f"{rr.get_absolute_url()}?open=issue_store_credit").content.decode()
+    assert "Your limit is $200.00: above it this asks a manager" in form
+    sent = act(
+        client, rr, "issue_store_credit", {"amount": "263.15", "override_reason": "Loyal customer."}, follow=True
+    )
+    assert (
+        "Sent to a manager for approval: Store credit of $263.15 (plus its bonus) is above your limit of $200.00 "
+        "($289.47 in all)." in sent.content.decode()
+    )
+    client.force_login(manager)
+    ticket = client.get(rr.get_absolute_url()).content.decode()
+    assert "Approve store credit" in ticket and "Deny store credit" in ticket and "Approve refund" not in ticket
+    act(client, rr, "deny_refund", {"reason": "A refund is what they asked for."})
+    client.force_login(agent)
+    again = client.get(rr.get_absolute_url()).content.decode()
+    assert "A manager said no" in again and "A refund is what they asked for." in again
+
+
+def test_the_ticket_judges_eligibility_as_of_the_request(client, agent):
+    import datetime as dt
+
+    from returns_desk.core import clock
+
+    rr = return_in_state("inspected")
+    client.force_login(agent)
+    with clock.frozen_at(clock.now() + dt.timedelta(days=400)):  # the window closed long since
+        page = client.get(rr.get_absolute_url()).content.decode()
+    assert "The return window closed" not in page and "returnable" in page

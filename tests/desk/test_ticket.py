@@ -160,8 +160,9 @@ def test_a_refund_above_the_agents_limit_goes_to_a_manager_who_approves_it(clien
     rr = return_in_state("inspected", unit_price=12000)
     client.force_login(agent)
     response = act(client, rr, "issue_refund", {"amount": "120.00", "reference": "BANK-7"}, follow=True)
-    assert "$120.00 is above your limit of $50.00" in response.content.decode()
-    assert "Sent to a manager for approval." in response.content.decode()
+    assert "Sent to a manager for approval: Refund of $120.00 is above your limit of $50.00." in (
+        response.content.decode()
+    )
     rr.refresh_from_db()
     assert rr.status == "awaiting_approval" and not rr.refunds.exists()
     client.force_login(manager)
