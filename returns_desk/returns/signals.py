@@ -15,3 +15,6 @@ return_transitioned = Signal()
 
 # Sent inside the transaction with: return_request, event (a message from the desk to the customer).
 message_recorded = Signal()
+
+# Sent with: returns (the ones escalated in this run), after their escalation is written.
+sla_breached = Signal()

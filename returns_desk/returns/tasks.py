@@ -12,6 +12,7 @@ from returns_desk.core.errors import ServiceError
 
 from . import services
 from .models import Priority, ReturnEvent, ReturnRequest, ReturnStatus
+from .signals import sla_breached
 
 log = logging.getLogger(__name__)
 S = ReturnStatus
@@ -47,9 +48,8 @@ def close_finished() -> str:
 
 
 def escalate_sla_breaches() -> str:
-    """Raise the priority of returns past their SLA, note it on the timeline, and tell managers once."""
-    from returns_desk.notifications.services import email_managers_sla_breaches
-
+    """Raise the priority of returns past their SLA, note it on the timeline, and tell whoever listens once
+    (`sla_breached`: the notifications app emails the managers)."""
     now = clock.now()
     overdue = ReturnRequest.objects.filter(sla_due_at__lt=now).order_by("sla_due_at", "pk")[:BATCH]
     breached = []
@@ -71,7 +71,7 @@ def escalate_sla_breaches() -> str:
             )
         breached.append(rr)
     if breached:
-        email_managers_sla_breaches(returns=breached)
+        sla_breached.send(sender=ReturnRequest, returns=breached)
     return f"escalated {len(breached)}"
 
 
