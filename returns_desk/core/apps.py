@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -11,5 +11,5 @@ class CoreConfig(AppConfig):
 
         # post_migrate is sent once per app with models; the schedule table is django_q's, so listen for it.
         post_migrate.connect(
-            ensure_periodic_tasks, sender=self.apps.get_app_config("django_q"), dispatch_uid="returns_desk.periodic"
+            ensure_periodic_tasks, sender=apps.get_app_config("django_q"), dispatch_uid="returns_desk.periodic"
         )
