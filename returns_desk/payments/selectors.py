@@ -5,19 +5,13 @@ from datetime import date
 
 from django.db.models import Max, Min, Q, QuerySet, Sum
 
-from .models import Dispute, Refund, StoreCredit
+from .models import Dispute, StoreCredit
 
 
 def _email_matches(email: str) -> Q:
     """As written or in lower case: both use the email index (a case-insensitive match would scan the table)."""
     email = email.strip()
     return Q(email=email) | Q(email=email.lower())
-
-
-def refunded_total_for_order(order_id: int) -> int:
-    """Minor units refunded, or on their way back, for an order (pending and succeeded refunds)."""
-    total = Refund.objects.filter(order_id=order_id, status__in=Refund.ACTIVE_STATUSES).aggregate(s=Sum("amount"))["s"]
-    return total or 0
 
 
 def store_credit_balance(email: str) -> int:
