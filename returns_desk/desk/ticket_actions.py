@@ -290,16 +290,21 @@ def _or_ask_a_manager(rr: ReturnRequest, by: Actor, outcome: str, amount: int, r
     return None
 
 
+def _typed_or_ask(rr: ReturnRequest, by: Actor, form: MoneyForm, give) -> str | None:
+    """A money form's amount and reason given through `give(amount, reason)`, or asked of a manager above the
+    VA's limit (then the notice to show)."""
+    amount, reason = form.cleaned_data["amount"], form.cleaned_data["override_reason"]
+    return _or_ask_a_manager(rr, by, form.outcome, amount, reason, lambda: give(amount, reason))
+
+
 def _issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
     data = form.cleaned_data
-    amount, reason = data["amount"], data["override_reason"]
-    asked = _or_ask_a_manager(
+    amount = data["amount"]
+    asked = _typed_or_ask(
         rr,
         by,
-        MoneyOutcome.REFUND,
-        amount,
-        reason,
-        lambda: services.return_issue_refund(
+        form,
+        lambda amount, reason: services.return_issue_refund(
             return_request=rr, by=by, amount=amount, override_reason=reason, reference=data.get("reference", "")
         ),
     )
@@ -311,31 +316,26 @@ def _issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
 
 
 def _retry_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
-    data = form.cleaned_data
-    amount, reason = data["amount"], data["override_reason"]
-    asked = _or_ask_a_manager(
+    reference = form.cleaned_data.get("reference", "")
+    asked = _typed_or_ask(
         rr,
         by,
-        MoneyOutcome.REFUND,
-        amount,
-        reason,
-        lambda: services.return_retry_refund(
-            return_request=rr, by=by, amount=amount, reason=reason, reference=data.get("reference", "")
+        form,
+        lambda amount, reason: services.return_retry_refund(
+            return_request=rr, by=by, amount=amount, reason=reason, reference=reference
         ),
     )
-    return asked or f"Refund of {format_money(amount, rr.currency)} tried again."
+    return asked or f"Refund of {format_money(form.cleaned_data['amount'], rr.currency)} tried again."
 
 
 def _issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> str:
-    data = form.cleaned_data
-    amount, reason = data["amount"], data["override_reason"]
-    asked = _or_ask_a_manager(
+    asked = _typed_or_ask(
         rr,
         by,
-        MoneyOutcome.STORE_CREDIT,
-        amount,
-        reason,
-        lambda: services.return_issue_store_credit(return_request=rr, by=by, amount=amount, reason=reason),
+        form,
+        lambda amount, reason: services.return_issue_store_credit(
+            return_request=rr, by=by, amount=amount, reason=reason
+        ),
     )
     return asked or "Store credit issued; the customer gets the code by email."
 

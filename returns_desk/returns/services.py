@@ -906,15 +906,23 @@ def return_issue_store_credit(
     *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = ""
 ) -> ReturnRequest:
     """Store credit for the settlement (or a figure given with a reason), plus the quoted terms' bonus."""
+
+    def base_of(rr: ReturnRequest) -> int:
+        return _checked_override(rr, amount, reason, rr.refund_amount or 0)
+
+    apply = _credit_apply(by, base_of=base_of, reason=reason.strip())
+    return _run_money(return_request, "issue_store_credit", by, apply)
+
+
+def _credit_apply(by: Actor, *, base_of: Callable[[ReturnRequest], int], reason: str = ""):
+    """Issue the credit, with the figures and the decision in words on the transition's event."""
     from returns_desk.payments.services import store_credit_issue_for_return
 
     def apply(rr: ReturnRequest) -> dict:
-        base = _checked_override(rr, amount, reason, rr.refund_amount or 0)
+        base = base_of(rr)
         entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=base)
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
-        apply.body = _decision_body(
-            "Store credit issued", base, decision, by, rr, reason.strip(), f"{bonus} ({entry.code})"
-        )
+        apply.body = _decision_body("Store credit issued", base, decision, by, rr, reason, f"{bonus} ({entry.code})")
         apply.customer = _credit_words(entry)
         return {
             "money": {"outcome": "store_credit", **decision},
@@ -924,7 +932,7 @@ def return_issue_store_credit(
         }
 
     apply.body = apply.customer = ""
-    return _run_money(return_request, "issue_store_credit", by, apply)
+    return apply
 
 
 def _credit_words(entry) -> str:
@@ -1105,18 +1113,7 @@ def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference
                 rr.returnless = True
             step = _refund_apply(by, amount_of=lambda _: amount, reference=reference)
         elif outcome == MoneyOutcome.STORE_CREDIT:
-            from returns_desk.payments.services import store_credit_issue_for_return
-
-            def step(rr: ReturnRequest) -> dict:
-                entry, decision = store_credit_issue_for_return(return_request=rr, by=by, base=amount)
-                step.body = _decision_body("Store credit issued", amount, decision, by, rr) + f" Code {entry.code}."
-                step.customer = _credit_words(entry)
-                return {
-                    "money": {"outcome": "store_credit", **decision},
-                    "store_credit_code": entry.code,
-                    "amount": entry.amount,
-                    "bonus": entry.bonus,
-                }
+            step = _credit_apply(by, base_of=lambda _: amount)
         else:
             details = rr.requested_details or {}
             step = _exchange_apply(
