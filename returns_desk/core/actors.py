@@ -4,6 +4,11 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def display_name(user) -> str:
+    """How a person is named on every page, email and timeline entry: their full name, else their login."""
+    return user.get_full_name() or user.get_username()
+
+
 @dataclass(frozen=True)
 class Actor:
     kind: str
@@ -33,7 +38,7 @@ class Actor:
     @property
     def label(self) -> str:
         if self.kind == self.STAFF and self.user is not None:
-            return self.user.get_full_name() or self.user.get_username()
+            return display_name(self.user)
         return {self.CUSTOMER: "the customer", self.SYSTEM: "the system", self.STRIPE: "Stripe"}.get(
             self.kind, self.kind
         )

@@ -34,8 +34,8 @@ from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import milestones, services, sla
-from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
+from returns_desk.returns.transition_words import TRANSITION_WORDS
 from returns_desk.staff.models import StaffProfile
 
 S = ReturnStatus
@@ -500,18 +500,18 @@ def _step(
             ],
         ),
         # A newer VA with a small limit asks a manager to approve the refund the inspection settled.
-        "request_refund_approval": lambda: services.return_request_refund_approval(
+        "request_refund_approval": lambda: payments.return_request_refund_approval(
             return_request=rr,
             by=Actor.staff(staff["ben"]),
             outcome="refund",
             note="The customer is a regular; please confirm the amount.",
         ),
-        "approve_refund": lambda: services.return_approve_refund(return_request=rr, by=manager, reference=reference),
+        "approve_refund": lambda: payments.return_approve_refund(return_request=rr, by=manager, reference=reference),
         "issue_refund": lambda: _within_limit(
-            lambda by: services.return_issue_refund(return_request=rr, by=by, reference=reference), agent, manager
+            lambda by: payments.return_issue_refund(return_request=rr, by=by, reference=reference), agent, manager
         ),
         "issue_store_credit": lambda: _within_limit(
-            lambda by: services.return_issue_store_credit(return_request=rr, by=by), agent, manager
+            lambda by: payments.return_issue_store_credit(return_request=rr, by=by), agent, manager
         ),
         "ship_exchange": lambda: _ship_exchange(rr, agent, manager, rng),
         "close": lambda: services.return_close(return_request=rr, by=Actor.system()),
@@ -558,7 +558,7 @@ def _ship_exchange(rr: ReturnRequest, agent: Actor, manager: Actor, rng: random.
             Product.objects.filter(pk=product.pk).update(stock=F("stock") + item.quantity + rng.randint(0, 5))
     carrier, tracking = rng.choice(CARRIERS), f"EXC{rng.randrange(10**9, 10**10)}"
     return _within_limit(
-        lambda by: services.return_ship_exchange(return_request=rr, by=by, carrier=carrier, tracking_number=tracking),
+        lambda by: payments.return_ship_exchange(return_request=rr, by=by, carrier=carrier, tracking_number=tracking),
         agent,
         manager,
     )
@@ -811,7 +811,7 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
                         transition=action,
                         from_state=state,
                         to_state=target,
-                        visible_to_customer=not ACTIONS[action].internal,
+                        visible_to_customer=not TRANSITION_WORDS[action].internal,
                         created_at=moment,
                     )
                 )

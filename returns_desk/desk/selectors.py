@@ -9,7 +9,7 @@ from returns_desk.policies import engine
 from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns.models import ReturnRequest
-from returns_desk.returns.services import line_facts, line_facts_for_order, order_facts
+from returns_desk.returns.pricing import line_facts, line_facts_for_order, order_facts
 
 
 @dataclass(frozen=True)

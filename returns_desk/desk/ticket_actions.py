@@ -20,9 +20,9 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
 from returns_desk.payments.providers import provider_name_for
 from returns_desk.returns import services
-from returns_desk.returns.actions import ACTIONS
 from returns_desk.returns.models import CARRIERS, MoneyOutcome, ReturnItem, ReturnRequest, ReturnStatus
 from returns_desk.returns.selectors import available_actions
+from returns_desk.returns.transition_words import TRANSITION_WORDS
 
 
 class ConfirmForm(forms.Form):
@@ -87,7 +87,7 @@ class MoneyForm(forms.Form):
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
         self.rr = rr
-        self.start = services.default_request_amount(rr, self.outcome)
+        self.start = payments.default_request_amount(rr, self.outcome)
         kwargs.setdefault("initial", {"amount": f"{self.start / 100:.2f}"})
         super().__init__(*args, **kwargs)
         self.position = money_rule.position_for(rr)
@@ -258,7 +258,7 @@ class TicketAction:
 
     @property
     def label(self) -> str:
-        return self.title or ACTIONS[self.name].label
+        return self.title or TRANSITION_WORDS[self.name].label
 
     def for_return(self, rr: ReturnRequest) -> "TicketAction":
         """A manager approves or denies the outcome asked for: "Approve store credit", not "Approve refund"."""
@@ -280,7 +280,7 @@ def _or_ask_a_manager(rr: ReturnRequest, by: Actor, outcome: str, amount: int, r
     try:
         give()
     except money_rule.AboveLimit as above:
-        asked = services.return_request_refund_approval(
+        asked = payments.return_request_refund_approval(
             return_request=rr, by=by, outcome=outcome, amount=amount, override_reason=reason, details=details
         )
         what = f"{MoneyOutcome(outcome).label} of {format_money(asked.requested_amount or 0, rr.currency)}"
@@ -304,7 +304,7 @@ def _issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
         rr,
         by,
         form,
-        lambda amount, reason: services.return_issue_refund(
+        lambda amount, reason: payments.return_issue_refund(
             return_request=rr, by=by, amount=amount, override_reason=reason, reference=data.get("reference", "")
         ),
     )
@@ -321,7 +321,7 @@ def _retry_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
         rr,
         by,
         form,
-        lambda amount, reason: services.return_retry_refund(
+        lambda amount, reason: payments.return_retry_refund(
             return_request=rr, by=by, amount=amount, reason=reason, reference=reference
         ),
     )
@@ -333,7 +333,7 @@ def _issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> 
         rr,
         by,
         form,
-        lambda amount, reason: services.return_issue_store_credit(
+        lambda amount, reason: payments.return_issue_store_credit(
             return_request=rr, by=by, amount=amount, reason=reason
         ),
     )
@@ -353,7 +353,7 @@ def _ship_exchange(rr: ReturnRequest, by: Actor, form) -> str:
         MoneyOutcome.EXCHANGE,
         None,
         "The replacements cost more than the settled amount.",
-        lambda: services.return_ship_exchange(
+        lambda: payments.return_ship_exchange(
             return_request=rr,
             by=by,
             carrier=details["carrier"],
@@ -373,14 +373,14 @@ def _refund_without_return(rr: ReturnRequest, by: Actor, form) -> str:
         MoneyOutcome.RETURNLESS,
         None,
         "",
-        lambda: services.return_refund_without_return(return_request=rr, by=by, reference=reference),
+        lambda: payments.return_refund_without_return(return_request=rr, by=by, reference=reference),
     )
     return asked or "Refunded; the customer keeps the item."
 
 
 def _request_approval(rr: ReturnRequest, by: Actor, form: RequestApprovalForm) -> str:
     data = form.cleaned_data
-    services.return_request_refund_approval(
+    payments.return_request_refund_approval(
         return_request=rr,
         by=by,
         outcome=data["requested_outcome"],
@@ -462,7 +462,7 @@ ACTION_FORMS: dict[str, TicketAction] = {
             "approve_refund",
             ReferenceForm,
             lambda rr, by, f: (
-                services.return_approve_refund(return_request=rr, by=by, reference=f.cleaned_data["reference"])
+                payments.return_approve_refund(return_request=rr, by=by, reference=f.cleaned_data["reference"])
                 and "Approved as asked."
             ),
         ),
@@ -470,7 +470,7 @@ ACTION_FORMS: dict[str, TicketAction] = {
             "deny_refund",
             ReasonForm,
             lambda rr, by, f: (
-                services.return_deny_refund(return_request=rr, by=by, reason=f.cleaned_data["reason"])
+                payments.return_deny_refund(return_request=rr, by=by, reason=f.cleaned_data["reason"])
                 and "Denied; back to the VA with your reason, the settlement unchanged."
             ),
             danger=True,

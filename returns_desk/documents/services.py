@@ -7,6 +7,7 @@ from django.db import transaction
 from returns_desk.core import clock
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.tasks import enqueue_on_commit
+from returns_desk.returns.events import ReturnTransitioned
 from returns_desk.returns.models import ReturnRequest, ReturnStatus
 
 from . import rendering
@@ -79,10 +80,10 @@ def document_current(*, return_id: int, kind: str) -> Document:
     return document
 
 
-def render_documents_after_transition(sender, *, return_id: int, to_state: str, **kwargs) -> None:
-    """Prepare the documents a state makes available, in the background (sent after commit)."""
-    if to_state in (S.APPROVED, S.RESOLVED):
-        enqueue_on_commit("returns_desk.documents.tasks.render_documents", return_id)
+def render_documents_after_transition(transitioned: ReturnTransitioned) -> None:
+    """Prepare the documents a state makes available, in the background (published after commit)."""
+    if transitioned.to_state in (S.APPROVED, S.RESOLVED):
+        enqueue_on_commit("returns_desk.documents.tasks.render_documents", transitioned.return_id)
 
 
 def documents_render_all(*, return_id: int) -> list[Document]:

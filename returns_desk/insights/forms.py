@@ -4,7 +4,7 @@ from django import forms
 
 from returns_desk.core import clock
 
-from .queries import Period
+from .queries.period import Period
 
 MAX_DAYS = 731
 

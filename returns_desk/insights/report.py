@@ -9,10 +9,14 @@ from django.utils.safestring import SafeString
 
 from returns_desk.core import clock
 from returns_desk.core.money import format_money
+from returns_desk.policies.models import ReturnPolicy
 from returns_desk.policies.selectors import active_policy
 
 from . import charts
-from . import queries as q
+from .queries import money, outcomes, people, prevention, rates, surveys, timing
+from .queries.period import Period
+from .queries.prevention import ProblemSku
+from .queries.rates import RateRow, Rates
 
 
 @dataclass
@@ -37,7 +41,7 @@ def _duration(span: dt.timedelta | None) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def _rate_table(key: str, title: str, rows: list[q.RateRow], *, limit: int | None = None, chart=False) -> Table:
+def _rate_table(key: str, title: str, rows: list[RateRow], *, limit: int | None = None, chart=False) -> Table:
     shown_rows = [r for r in rows if r.sold] if limit is None else [r for r in rows if r.sold][:limit]
     table = Table(key, title, ["Key", "Name", "Category", "Units sold", "Units returned", "Return rate"])
     for r in shown_rows:
@@ -50,18 +54,18 @@ def _rate_table(key: str, title: str, rows: list[q.RateRow], *, limit: int | Non
 
 @dataclass
 class Report:
-    period: q.Period
+    period: Period
     summary: dict
     tables: dict[str, Table]
-    problems: list[q.ProblemSku]
+    problems: list[ProblemSku]
     computed_at: dt.datetime | None = None
 
 
-def _cache_key(period: q.Period) -> str:
+def _cache_key(period: Period) -> str:
     return f"insights:v1:{period.start}:{period.end}:{period.category}"
 
 
-def cached(period: q.Period, *, fresh: bool = False) -> Report:
+def cached(period: Period, *, fresh: bool = False) -> Report:
     """The report as of its last computation (a few minutes at most): every figure is a set of aggregate
     queries over the whole period, too heavy to run for each page view at a million returns."""
     key = _cache_key(period)
@@ -72,22 +76,53 @@ def cached(period: q.Period, *, fresh: bool = False) -> Report:
     return report
 
 
-def build(period: q.Period) -> Report:
+def build(period: Period) -> Report:
+    """Every section of the page in turn: its figures from the queries, then its table; the figures in short last."""
     policy = active_policy()
+    all_rates = rates.return_rates(period)
+    shown_categories = [r for r in all_rates.categories if not period.category or r.key == period.category]
+    tables = _rate_tables(all_rates, shown_categories)
+    tables["reasons"] = _reasons_table(outcomes.reasons(period))
+    weeks = money.weekly_money(period)
+    tables["weekly"] = _weekly_table(weeks, policy.currency)
+    tables["resolutions"] = _resolutions_table(outcomes.resolution_mix(period))
+    to_approve = timing.median_duration(period, "created_at", "approved_at")
+    to_resolve = timing.median_duration(period, "received_at", "resolved_at")
+    tables["stages"] = _stages_table(to_approve, to_resolve, timing.sla_compliance(period, policy), policy)
+    overall = surveys.satisfaction(period)
+    tables["satisfaction"] = _satisfaction_table(overall)
+    for dimension in ("reason", "resolution", "agent"):
+        table = _satisfaction_by_table(dimension, surveys.satisfaction_by(period, dimension))
+        tables[table.key] = table
+    tables["agents"] = _agents_table(people.agent_throughput(period))
+    problems = prevention.problem_skus(period, all_rates.skus, all_rates.categories)
+    tables["prevention"] = _prevention_table(problems)
+    tables["serial"] = _serial_table(people.serial_returners(), policy.currency)
+    summary = _summary(
+        shown_categories,
+        all_rates.categories,
+        weeks=weeks,
+        overall=overall,
+        to_approve=to_approve,
+        to_resolve=to_resolve,
+        currency=policy.currency,
+    )
+    return Report(period=period, summary=summary, tables=tables, problems=problems, computed_at=clock.now())
 
-    def _money(amount: int) -> str:
-        return format_money(amount or 0, policy.currency)
 
-    rates = q.return_rates(period)
-    category_rates, sku_rates, product_rates = rates.categories, rates.skus, rates.products
-    shown_categories = [r for r in category_rates if not period.category or r.key == period.category]
-    tables: dict[str, Table] = {}
+def _money(amount: int, currency: str) -> str:
+    return format_money(amount or 0, currency)
 
-    tables["categories"] = _rate_table("categories", "Return rate by category", shown_categories, chart=True)
-    tables["products"] = _rate_table("products", "Return rate by product (top 15)", product_rates, limit=15)
-    tables["skus"] = _rate_table("skus", "Return rate by SKU (top 20)", sku_rates, limit=20)
 
-    reasons = q.reasons(period)
+def _rate_tables(all_rates: Rates, shown_categories: list[RateRow]) -> dict[str, Table]:
+    return {
+        "categories": _rate_table("categories", "Return rate by category", shown_categories, chart=True),
+        "products": _rate_table("products", "Return rate by product (top 15)", all_rates.products, limit=15),
+        "skus": _rate_table("skus", "Return rate by SKU (top 20)", all_rates.skus, limit=20),
+    }
+
+
+def _reasons_table(reasons: list[dict]) -> Table:
     t = Table("reasons", "Why customers return", ["Reason", "Units", "Returns"])
     total_units = sum(r["units"] for r in reasons) or 1
     for r in reasons:
@@ -97,15 +132,23 @@ def build(period: q.Period) -> Report:
         [charts.Bar(r["reason__label"], r["units"], f"{r['units']} ({r['units'] / total_units:.0%})") for r in reasons],
         title=t.title,
     )
-    tables["reasons"] = t
+    return t
 
-    weeks = q.weekly_money(period)
+
+def _weekly_table(weeks: list[dict], currency: str) -> Table:
     t = Table(
         "weekly", "Refunds, store credit and exchanges by week", ["Week of", "Refunds", "Store credit", "Exchanges"]
     )
     for w in weeks:
         t.rows.append([w["week"].isoformat(), w["refunds"], w["store_credit"], w["exchanges"]])
-        t.shown.append([f"{w['week']:%d %b}", _money(w["refunds"]), _money(w["store_credit"]), str(w["exchanges"])])
+        t.shown.append(
+            [
+                f"{w['week']:%d %b}",
+                _money(w["refunds"], currency),
+                _money(w["store_credit"], currency),
+                str(w["exchanges"]),
+            ]
+        )
     t.chart = charts.columns(
         [f"{w['week']:%d %b}" for w in weeks],
         [
@@ -113,31 +156,38 @@ def build(period: q.Period) -> Report:
             charts.Series("Store credit", [w["store_credit"] / 100 for w in weeks]),
         ],
         title=t.title,
-        money=lambda v: _money(round(v * 100)),
+        money=lambda v: _money(round(v * 100), currency),
     )
     t.note = f"{sum(w['exchanges'] for w in weeks)} exchanges shipped in the period."
-    tables["weekly"] = t
+    return t
 
-    mix = q.resolution_mix(period)
-    names = {
-        "refund": "Refunded",
-        "store_credit": "Store credit",
-        "exchange": "Exchanged",
-        "rejected": "Rejected",
-        "cancelled": "Cancelled or expired",
-        "open": "Still open",
-    }
+
+OUTCOME_NAMES = {
+    "refund": "Refunded",
+    "store_credit": "Store credit",
+    "exchange": "Exchanged",
+    "rejected": "Rejected",
+    "cancelled": "Cancelled or expired",
+    "open": "Still open",
+}
+
+
+def _resolutions_table(mix: dict[str, int]) -> Table:
     total = sum(mix.values()) or 1
     t = Table("resolutions", "How returns ended", ["Outcome", "Returns", "Share"])
-    for k, label in names.items():
+    for k, label in OUTCOME_NAMES.items():
         t.rows.append([label, mix[k], round(mix[k] / total, 4)])
         t.shown.append([label, str(mix[k]), f"{mix[k] / total:.0%}"])
-    t.chart = charts.hbars([charts.Bar(names[k], mix[k], str(mix[k])) for k in names], title=t.title)
-    tables["resolutions"] = t
+    t.chart = charts.hbars([charts.Bar(OUTCOME_NAMES[k], mix[k], str(mix[k])) for k in OUTCOME_NAMES], title=t.title)
+    return t
 
-    to_approve = q.median_duration(period, "created_at", "approved_at")
-    to_resolve = q.median_duration(period, "received_at", "resolved_at")
-    sla = q.sla_compliance(period, policy)
+
+def _stages_table(
+    to_approve: dt.timedelta | None,
+    to_resolve: dt.timedelta | None,
+    sla: dict[str, tuple[int, int]],
+    policy: ReturnPolicy,
+) -> Table:
     t = Table("stages", "Time per stage and SLA compliance", ["Measure", "Value"])
     targets = {
         "first_response": f"First response within {policy.sla_first_response_hours} h",
@@ -159,41 +209,49 @@ def build(period: q.Period) -> Report:
         t.shown.append([targets[stage], f"{_pct(share)} ({ok} of {done})"])
         bars.append(charts.Bar(targets[stage], share or 0, _pct(share), highlight=share is not None and share < 0.8))
     t.chart = charts.hbars(bars, title="SLA compliance", label_width=300, width=640, scale=1.0)
-    tables["stages"] = t
+    return t
 
-    overall = q.satisfaction(period)
+
+def _satisfaction_table(overall: dict) -> Table:
     t = Table("satisfaction", "Satisfaction", ["Rating", "Responses"])
-    for n in reversed(q.SCORES):
+    for n in reversed(surveys.SCORES):
         t.rows.append([n, overall[f"s{n}"]])
         t.shown.append([f"{n} ★", str(overall[f"s{n}"])])
     t.chart = charts.hbars(
-        [charts.Bar(f"{n} ★", overall[f"s{n}"], str(overall[f"s{n}"]), highlight=n <= 2) for n in reversed(q.SCORES)],
+        [
+            charts.Bar(f"{n} ★", overall[f"s{n}"], str(overall[f"s{n}"]), highlight=n <= 2)
+            for n in reversed(surveys.SCORES)
+        ],
         title="Ratings",
     )
-    tables["satisfaction"] = t
-    for dimension, title in (("reason", "reason"), ("resolution", "resolution"), ("agent", "agent")):
-        rows = q.satisfaction_by(period, dimension)
-        t = Table(
-            f"satisfaction_{dimension}",
-            f"Satisfaction by {title}",
-            [title.capitalize(), "Average", "Responses", "5", "4", "3", "2", "1"],
-        )
-        for r in rows:
-            spread = [r[f"s{n}"] for n in reversed(q.SCORES)]
-            t.rows.append([r["label"] or "—", round(r["average"], 2), r["responses"], *spread])
-            t.shown.append([r["label"] or "—", f"{r['average']:.2f}", str(r["responses"]), *map(str, spread)])
-        tables[t.key] = t
+    return t
 
+
+def _satisfaction_by_table(dimension: str, rows: list[dict]) -> Table:
+    t = Table(
+        f"satisfaction_{dimension}",
+        f"Satisfaction by {dimension}",
+        [dimension.capitalize(), "Average", "Responses", "5", "4", "3", "2", "1"],
+    )
+    for r in rows:
+        spread = [r[f"s{n}"] for n in reversed(surveys.SCORES)]
+        t.rows.append([r["label"] or "—", round(r["average"], 2), r["responses"], *spread])
+        t.shown.append([r["label"] or "—", f"{r['average']:.2f}", str(r["responses"]), *map(str, spread)])
+    return t
+
+
+def _agents_table(throughput: list[dict]) -> Table:
     t = Table("agents", "Agent throughput", ["Agent", "First responses", "Inspections", "Resolved"])
-    for r in q.agent_throughput(period):
+    for r in throughput:
         name = (
             " ".join(p for p in (r["assignee__first_name"], r["assignee__last_name"]) if p) or r["assignee__username"]
         )
         t.rows.append([name, r["first_responses"], r["inspections"], r["resolved"]])
         t.shown.append([name, str(r["first_responses"]), str(r["inspections"]), str(r["resolved"])])
-    tables["agents"] = t
+    return t
 
-    problems = q.problem_skus(period, sku_rates, category_rates)
+
+def _prevention_table(problems: list[ProblemSku]) -> Table:
     t = Table(
         "prevention",
         "SKUs returned more than twice as often as their category",
@@ -206,9 +264,10 @@ def build(period: q.Period) -> Report:
             [p.row.key, p.row.title, round(p.row.rate or 0, 4), round(p.category_rate, 4), reasons_text, words]
         )
         t.shown.append([p.row.key, p.row.title, _pct(p.row.rate), _pct(p.category_rate), reasons_text, words, p.fix])
-    tables["prevention"] = t
+    return t
 
-    serial = q.serial_returners()
+
+def _serial_table(serial: list[dict], currency: str) -> Table:
     t = Table(
         "serial",
         f"Serial returners ({settings.SERIAL_RETURNER_RETURNS}+ returns in {settings.SERIAL_RETURNER_DAYS} days)",
@@ -216,21 +275,32 @@ def build(period: q.Period) -> Report:
     )
     for r in serial:
         t.rows.append([r["email"], r["returns"], r["value"]])
-        t.shown.append([r["email"], str(r["returns"]), _money(r["value"])])
-    tables["serial"] = t
+        t.shown.append([r["email"], str(r["returns"]), _money(r["value"], currency)])
+    return t
 
+
+def _summary(
+    shown_categories: list[RateRow],
+    category_rates: list[RateRow],
+    *,
+    weeks: list[dict],
+    overall: dict,
+    to_approve: dt.timedelta | None,
+    to_resolve: dt.timedelta | None,
+    currency: str,
+) -> dict:
+    """The figures in short, above the tables."""
     sold = sum(r.sold for r in shown_categories)
     returned = sum(r.returned for r in shown_categories)
-    summary = {
-        "return_rate": _pct(q._rate(returned, sold)),
+    return {
+        "return_rate": _pct(rates.rate_of(returned, sold)),
         "units_sold": sold,
         "units_returned": returned,
-        "refunded": _money(sum(w["refunds"] for w in weeks)),
-        "credit": _money(sum(w["store_credit"] for w in weeks)),
+        "refunded": _money(sum(w["refunds"] for w in weeks), currency),
+        "credit": _money(sum(w["store_credit"] for w in weeks), currency),
         "satisfaction": f"{overall['average']:.2f} / 5" if overall["average"] is not None else "—",
         "responses": overall["responses"],
         "to_approve": _duration(to_approve),
         "to_resolve": _duration(to_resolve),
         "categories": [r.key for r in category_rates],
     }
-    return Report(period=period, summary=summary, tables=tables, problems=problems, computed_at=clock.now())

@@ -1,7 +1,7 @@
 """Keep the default insights report (the last 90 days, all categories) worked out, so managers open it at once."""
 
 from . import report
-from .queries import Period
+from .queries.period import Period
 
 
 def warm_insights() -> str:

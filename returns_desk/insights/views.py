@@ -10,7 +10,7 @@ from returns_desk.staff.access import managers_only
 
 from . import report
 from .forms import PeriodForm
-from .queries import Period
+from .queries.period import Period
 
 
 @managers_only

@@ -5,7 +5,9 @@ import uuid
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 
 from returns_desk.core import clock
@@ -13,8 +15,10 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.money import format_money
 from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
 from returns_desk.documents.rendering import status_url
+from returns_desk.returns.events import DeskMessageRecorded, SlaBreached, TransitionRecorded
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
-from returns_desk.returns.services import return_record_event
+from returns_desk.returns.services import record_event, record_events
+from returns_desk.staff.roles import MANAGERS
 
 from .models import OutboundEmail
 
@@ -86,10 +90,9 @@ def _thread_headers(email: OutboundEmail) -> tuple[str, str]:
     return (earlier[-1] if earlier else ""), " ".join(earlier[-10:])
 
 
-def email_for_transition(
-    sender, *, return_request: ReturnRequest, transition: str, event: ReturnEvent, **kwargs
-) -> None:
-    """Queue the customer's email for a transition, inside its transaction (see `transition_recorded`)."""
+def email_for_transition(recorded: TransitionRecorded) -> None:
+    """Queue the customer's email for a transition, inside its transaction (`TransitionRecorded`)."""
+    return_request, transition, event = recorded.return_request, recorded.transition, recorded.event
     kind, attach = TRANSITION_EMAILS.get(transition, ("", ()))
     if transition == "approve_refund":
         # A manager's approval of credit or an exchange settles the return then; a refund waits for the provider.
@@ -103,10 +106,10 @@ def email_for_transition(
         attach = ()
     extra = {"event": event}
     if kind == "store_credit_issued":
-        from returns_desk.payments.selectors import store_credit_balance
-
+        # The balance after this credit, as payments counted it when issuing it (the event's result).
+        balance = ((event.data or {}).get("result") or {}).get("balance", 0)
         extra["credit"] = return_request.store_credits.order_by("-id").first()
-        extra["balance_display"] = format_money(store_credit_balance(return_request.email), return_request.currency)
+        extra["balance_display"] = format_money(balance, return_request.currency)
     if kind == "refund_issued":
         extra["refund"] = return_request.refunds.filter(status="succeeded").order_by("-id").first()
     if kind == "inspection_result":
@@ -120,8 +123,9 @@ def email_for_transition(
     )
 
 
-def email_for_desk_message(sender, *, return_request: ReturnRequest, event: ReturnEvent, **kwargs) -> None:
+def email_for_desk_message(recorded: DeskMessageRecorded) -> None:
     """A VA's reply reaches the customer by email too, threaded with the return's other emails."""
+    return_request, event = recorded.return_request, recorded.event
     email_queue(
         return_request=return_request,
         kind="desk_message",
@@ -169,7 +173,7 @@ def email_mark_sent(*, email_id: int) -> None:
         email.status, email.sent_at, email.sending_until, email.last_error = "sent", clock.now(), None, ""
         email.save(update_fields=["status", "sent_at", "sending_until", "last_error"])
         if email.return_request_id:
-            return_record_event(
+            record_event(
                 return_request=email.return_request,
                 kind=ReturnEvent.Kind.EMAIL,
                 by=Actor.system(),
@@ -202,14 +206,12 @@ def emails_due() -> list[int]:
     return list(queued.values_list("pk", flat=True)) + list(stalled.values_list("pk", flat=True))
 
 
-def email_managers_sla_breaches(*, returns: list[ReturnRequest]) -> list[OutboundEmail]:
+def email_managers_sla_breaches(breached: SlaBreached) -> list[OutboundEmail]:
     """Tell every active manager, in one email per escalation run, which returns went past their SLA."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
+    returns = breached.returns
     managers = (
         get_user_model()
-        .objects.filter(Q(groups__name="Managers") | Q(is_superuser=True), is_active=True)
+        .objects.filter(Q(groups__name=MANAGERS) | Q(is_superuser=True), is_active=True)
         .exclude(email="")
         .values_list("pk", "email")
         .distinct()
@@ -239,7 +241,7 @@ def emails_record_delivered(*, return_request: ReturnRequest, after: dt.timedelt
     for email in queued:
         email.status, email.sent_at = OutboundEmail.Status.SENT, email.created_at + after
     OutboundEmail.objects.bulk_update(queued, ["status", "sent_at"])
-    ReturnEvent.objects.bulk_create(
+    record_events(
         ReturnEvent(
             return_request=return_request,
             kind=ReturnEvent.Kind.EMAIL,

@@ -9,7 +9,7 @@ from django.db.models import F
 from returns_desk.core import clock
 from returns_desk.core.errors import ServiceError
 
-from .importing import OrderInput
+from .importing import LineInput, OrderInput
 from .models import Order, OrderLine, Product
 
 
@@ -84,57 +84,71 @@ def orders_import(*, orders: Sequence[OrderInput]) -> ImportResult:
     result = ImportResult(created=[], updated=[])
     with transaction.atomic():
         known = {o.number: o for o in Order.objects.select_for_update().filter(number__in=[o.number for o in orders])}
-        skus = {line.sku for order in orders for line in order.lines}
-        products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
-        for order in orders:
-            for line in order.lines:
-                if line.sku not in products:
-                    products[line.sku] = Product.objects.create(
-                        sku=line.sku,
-                        title=line.title,
-                        category=line.category,
-                        price=line.unit_price,
-                        currency=order.currency,
-                        stock=0,
-                    )
+        products = _products_for_import(orders)
         for data in orders:
-            fields = {
-                "email": data.email,
-                "customer_name": data.customer_name,
-                "shipping_address": data.shipping_address,
-                "placed_at": data.placed_at,
-                "delivered_at": data.delivered_at,
-                "currency": data.currency,
-                "shipping_paid": data.shipping_paid,
-                "amount_paid": data.amount_paid,
-                "payment_reference": data.payment_reference,
-            }
-            order = known.get(data.number)
-            if order is None:
-                order = Order.objects.create(number=data.number, **fields)
-                result.created.append(order.number)
-            else:
-                changed = [name for name, value in fields.items() if getattr(order, name) != value]
-                for name in changed:
-                    setattr(order, name, fields[name])
-                if changed:
-                    order.save(update_fields=changed)
-                result.updated.append(order.number)
-            existing = {line.sku: line for line in order.lines.all()}
-            for line in data.lines:
-                values = {
-                    "product": products[line.sku],
-                    "title": line.title,
-                    "category": line.category,
-                    "unit_price": line.unit_price,
-                    "quantity": line.quantity,
-                    "final_sale": line.final_sale,
-                }
-                current = existing.get(line.sku)
-                if current is None:
-                    OrderLine.objects.create(order=order, sku=line.sku, **values)
-                else:
-                    for name, value in values.items():
-                        setattr(current, name, value)
-                    current.save()
+            order, created = _create_or_update_order(data, known.get(data.number))
+            (result.created if created else result.updated).append(order.number)
+            _create_or_update_lines(order, data.lines, products)
     return result
+
+
+def _products_for_import(orders: Sequence[OrderInput]) -> dict[str, Product]:
+    """Every SKU the import names, with its product; an unknown SKU gets one from its first line, with no stock."""
+    skus = {line.sku for order in orders for line in order.lines}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+    for order in orders:
+        for line in order.lines:
+            if line.sku not in products:
+                products[line.sku] = Product.objects.create(
+                    sku=line.sku,
+                    title=line.title,
+                    category=line.category,
+                    price=line.unit_price,
+                    currency=order.currency,
+                    stock=0,
+                )
+    return products
+
+
+def _create_or_update_order(data: OrderInput, order: Order | None) -> tuple[Order, bool]:
+    """The order as imported, and whether it is new; an existing order is saved only when a field changed."""
+    fields = {
+        "email": data.email,
+        "customer_name": data.customer_name,
+        "shipping_address": data.shipping_address,
+        "placed_at": data.placed_at,
+        "delivered_at": data.delivered_at,
+        "currency": data.currency,
+        "shipping_paid": data.shipping_paid,
+        "amount_paid": data.amount_paid,
+        "payment_reference": data.payment_reference,
+    }
+    if order is None:
+        return Order.objects.create(number=data.number, **fields), True
+    changed = [name for name, value in fields.items() if getattr(order, name) != value]
+    for name in changed:
+        setattr(order, name, fields[name])
+    if changed:
+        order.save(update_fields=changed)
+    return order, False
+
+
+def _create_or_update_lines(order: Order, lines: Sequence[LineInput], products: dict[str, Product]) -> None:
+    """Update the order's line with each imported SKU, or add it; lines the import leaves out are kept."""
+    existing = {line.sku: line for line in order.lines.all()}
+    for line in lines:
+        values = {
+            "product": products[line.sku],
+            "title": line.title,
+            "category": line.category,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "final_sale": line.final_sale,
+        }
+        current = existing.get(line.sku)
+        if current is None:
+            OrderLine.objects.create(order=order, sku=line.sku, **values)
+        else:
+            for name, value in values.items():
+                setattr(current, name, value)
+            current.save()

@@ -19,6 +19,9 @@ from django.db.models import Sum
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ServiceError
 from returns_desk.core.money import format_money, percent_of
+from returns_desk.orders.models import OrderLine
+from returns_desk.returns.models import ReturnItem, ReturnRequest
+from returns_desk.staff.roles import is_manager, refund_limit_for
 
 from .models import Dispute, Refund, StoreCredit
 
@@ -131,9 +134,6 @@ FROM {ret} r WHERE r.order_id IN ({orders})
 def _figures(order_ids: list[int]) -> list[tuple[int, int, int, int, int, int, int]]:
     """(return id, order id, lines paid, refunds, credit base, replacements, withdrawn) for every return of the
     orders, read from the tables now."""
-    from returns_desk.orders.models import OrderLine
-    from returns_desk.returns.models import ReturnItem, ReturnRequest
-
     marks = lambda values: ", ".join(["%s"] * len(values))  # noqa: E731
     sql = _FIGURES_SQL.format(
         dead=marks(DEAD_RETURN_STATUSES),
@@ -210,11 +210,9 @@ def position_for(return_request) -> MoneyPosition:
 
 def limit_for(actor: Actor, return_request) -> int | None:
     """The most this actor may give back without a manager; None when no limit applies (managers, system)."""
-    from returns_desk.returns import permissions as can
-
-    if actor.kind != Actor.STAFF or can.is_manager(actor.user):
+    if actor.kind != Actor.STAFF or is_manager(actor.user):
         return None
-    return can.refund_limit_for(actor.user, default=return_request.quoted_terms().agent_refund_limit)
+    return refund_limit_for(actor.user, default=return_request.quoted_terms().agent_refund_limit)
 
 
 def authorize(*, return_request, amount: int, counted: int | None = None, by: Actor, what: str) -> dict:

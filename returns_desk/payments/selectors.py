@@ -5,7 +5,11 @@ from datetime import date
 
 from django.db.models import Max, Min, Q, QuerySet, Sum
 
+from returns_desk.core.actors import display_name
+from returns_desk.core.money import format_money
+
 from .models import Dispute, StoreCredit
+from .money_rule import positions_for
 
 
 def _email_matches(email: str) -> Q:
@@ -29,14 +33,10 @@ class CreditCode:
 
     @property
     def issued_display(self) -> str:
-        from returns_desk.core.money import format_money
-
         return format_money(self.issued, self.currency)
 
     @property
     def balance_display(self) -> str:
-        from returns_desk.core.money import format_money
-
         return format_money(self.balance, self.currency)
 
 
@@ -88,10 +88,6 @@ class ApprovalSummary:
 def approval_summaries(returns, positions: dict | None = None) -> dict[int, ApprovalSummary]:
     """One summary per return awaiting a manager, in a fixed number of queries (the money rule's five, unless
     the caller has the positions already)."""
-    from returns_desk.core.money import format_money
-
-    from .money_rule import positions_for
-
     waiting = [rr for rr in returns if rr.requested_outcome]
     positions = positions if positions is not None else positions_for(waiting)
     summaries = {}
@@ -105,9 +101,14 @@ def approval_summaries(returns, positions: dict | None = None) -> dict[int, Appr
             settled=rr.refund_amount_display if rr.refund_amount is not None else "not settled",
             requested=format_money(rr.requested_amount or 0, rr.currency),
             reason=rr.requested_reason,
-            asked_by=(who.get_full_name() or who.get_username()) if who else "—",
+            asked_by=display_name(who) if who else "—",
             asked_at=rr.requested_at,
             remaining=position.remaining_display,
             over_remaining=(rr.requested_amount or 0) > position.remaining,
         )
     return summaries
+
+
+def order_has_open_dispute(order_id: int) -> bool:
+    """A dispute on the order that is not final (one of a status the desk does not know yet counts as open)."""
+    return Dispute.objects.filter(order_id=order_id).exclude(status__in=Dispute.FINAL_STATUSES).exists()

@@ -151,45 +151,13 @@ def quote_return(
     parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
     The total never exceeds what was paid minus what was already given back.
     """
-    money = lambda amount: format_money(amount, order.currency)  # noqa: E731
-    breakdown: list[QuoteLine] = []
-    subtotal = 0
-    customer_fault_subtotal = 0
-    for item in items:
-        amount = item.line.unit_price * item.quantity
-        subtotal += amount
-        if item.customer_pays_shipping:
-            customer_fault_subtotal += amount
-        reason = f" — {item.reason_label}" if item.reason_label else ""
-        breakdown.append(
-            QuoteLine(f"{item.quantity} × {item.line.title} at {money(item.line.unit_price)}{reason}", amount)
-        )
-
-    restocking_fee = 0
-    if customer_fault_subtotal and not returnless and resolution != EXCHANGE and terms.restocking_fee_percent:
-        restocking_fee = min(percent_of(customer_fault_subtotal, terms.restocking_fee_percent), customer_fault_subtotal)
-        breakdown.append(QuoteLine(f"Restocking fee ({terms.restocking_fee_percent:g}%)", -restocking_fee))
-
-    shipping_fee = 0
-    if customer_fault_subtotal and not returnless and terms.return_shipping_fee:
-        shipping_fee = min(terms.return_shipping_fee, subtotal - restocking_fee)
-        breakdown.append(QuoteLine("Return shipping (paid by the customer for this reason)", -shipping_fee))
-
+    subtotal, customer_fault_subtotal, item_lines = _items_returned(items, order.currency)
+    restocking_fee, shipping_fee, fee_lines = _fees(
+        subtotal, customer_fault_subtotal, terms, resolution=resolution, returnless=returnless
+    )
     net = subtotal - restocking_fee - shipping_fee
-    bonus = 0
-    if resolution == STORE_CREDIT and terms.store_credit_bonus_percent and net > 0:
-        bonus = percent_of(net, terms.store_credit_bonus_percent)
-        breakdown.append(QuoteLine(f"Store credit bonus ({terms.store_credit_bonus_percent:g}%)", bonus))
-
-    still_refundable = max(order.amount_paid - order.already_refunded, 0)
-    total = max(min(net + bonus, still_refundable), 0)
-    capped_by = net + bonus - total
-    if capped_by > 0:
-        label = "Limited to what is still refundable on this order"
-        if order.already_refunded:
-            label += f" ({money(order.already_refunded)} already given back)"
-        breakdown.append(QuoteLine(label, -capped_by))
-
+    bonus, bonus_lines = _store_credit_bonus(net, terms, resolution=resolution)
+    total, capped_by, cap_lines = _capped_to_still_refundable(net + bonus, order)
     return Quote(
         currency=order.currency,
         resolution=resolution,
@@ -199,8 +167,62 @@ def quote_return(
         store_credit_bonus=bonus,
         capped_by=capped_by,
         total=total,
-        breakdown=tuple(breakdown),
+        breakdown=(*item_lines, *fee_lines, *bonus_lines, *cap_lines),
     )
+
+
+def _items_returned(items: Sequence[QuoteItem], currency: str) -> tuple[int, int, list[QuoteLine]]:
+    """The items' subtotal, the part of it returned for a reason the customer is responsible for, and a line each."""
+    lines: list[QuoteLine] = []
+    subtotal = 0
+    customer_fault_subtotal = 0
+    for item in items:
+        amount = item.line.unit_price * item.quantity
+        subtotal += amount
+        if item.customer_pays_shipping:
+            customer_fault_subtotal += amount
+        reason = f" — {item.reason_label}" if item.reason_label else ""
+        price = format_money(item.line.unit_price, currency)
+        lines.append(QuoteLine(f"{item.quantity} × {item.line.title} at {price}{reason}", amount))
+    return subtotal, customer_fault_subtotal, lines
+
+
+def _fees(
+    subtotal: int, customer_fault_subtotal: int, terms: PolicyTerms, *, resolution: str, returnless: bool
+) -> tuple[int, int, list[QuoteLine]]:
+    """The restocking fee and the return shipping fee, each with its (negative) line when it applies."""
+    lines: list[QuoteLine] = []
+    restocking_fee = 0
+    if customer_fault_subtotal and not returnless and resolution != EXCHANGE and terms.restocking_fee_percent:
+        restocking_fee = min(percent_of(customer_fault_subtotal, terms.restocking_fee_percent), customer_fault_subtotal)
+        lines.append(QuoteLine(f"Restocking fee ({terms.restocking_fee_percent:g}%)", -restocking_fee))
+    shipping_fee = 0
+    if customer_fault_subtotal and not returnless and terms.return_shipping_fee:
+        shipping_fee = min(terms.return_shipping_fee, subtotal - restocking_fee)
+        lines.append(QuoteLine("Return shipping (paid by the customer for this reason)", -shipping_fee))
+    return restocking_fee, shipping_fee, lines
+
+
+def _store_credit_bonus(net: int, terms: PolicyTerms, *, resolution: str) -> tuple[int, list[QuoteLine]]:
+    """The policy's bonus on what is given back as store credit, with its line; nothing for other outcomes."""
+    if resolution == STORE_CREDIT and terms.store_credit_bonus_percent and net > 0:
+        bonus = percent_of(net, terms.store_credit_bonus_percent)
+        return bonus, [QuoteLine(f"Store credit bonus ({terms.store_credit_bonus_percent:g}%)", bonus)]
+    return 0, []
+
+
+def _capped_to_still_refundable(due: int, order: OrderFacts) -> tuple[int, int, list[QuoteLine]]:
+    """The total (never below zero nor above what was paid minus what was already given back), the part cut off,
+    and a line saying so when anything was."""
+    still_refundable = max(order.amount_paid - order.already_refunded, 0)
+    total = max(min(due, still_refundable), 0)
+    capped_by = due - total
+    if capped_by <= 0:
+        return total, capped_by, []
+    label = "Limited to what is still refundable on this order"
+    if order.already_refunded:
+        label += f" ({format_money(order.already_refunded, order.currency)} already given back)"
+    return total, capped_by, [QuoteLine(label, -capped_by)]
 
 
 def returnless_allowed(quote: Quote, terms: PolicyTerms) -> bool:

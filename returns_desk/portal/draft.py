@@ -8,7 +8,7 @@ stale price.
 import secrets
 from dataclasses import asdict, dataclass, field
 
-from returns_desk.returns.services import RequestedItem
+from returns_desk.returns.pricing import RequestedItem
 
 SESSION_KEY = "portal_return_draft"
 

@@ -12,7 +12,7 @@ from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns.models import ReturnRequest
 from returns_desk.returns.models import ReturnStatus as S
-from returns_desk.returns.services import exchange_options, line_facts_for_order, order_facts
+from returns_desk.returns.pricing import exchange_options, line_facts_for_order, order_facts
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,20 @@
 from django.urls import path
 
-from . import views
+from .views import new_return, order_lookup, return_status, status_actions
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.start, name="start"),
-    path("new/items/", views.items, name="items"),
-    path("new/outcome/", views.outcome, name="outcome"),
-    path("new/review/", views.review, name="review"),
-    path("status/<str:token>/", views.status, name="status"),
-    path("status/<str:token>/shipped/", views.shipped, name="shipped"),
-    path("status/<str:token>/message/", views.message, name="message"),
-    path("status/<str:token>/photos/", views.photos, name="photos"),
-    path("status/<str:token>/cancel/", views.cancel, name="cancel"),
-    path("status/<str:token>/survey/", views.survey, name="survey"),
-    path("status/<str:token>/photos/<int:photo_id>.jpg", views.photo, name="photo"),
-    path("status/<str:token>/documents/<str:kind>.pdf", views.document, name="document"),
+    path("", order_lookup.start, name="start"),
+    path("new/items/", new_return.items, name="items"),
+    path("new/outcome/", new_return.outcome, name="outcome"),
+    path("new/review/", new_return.review, name="review"),
+    path("status/<str:token>/", return_status.status, name="status"),
+    path("status/<str:token>/shipped/", status_actions.shipped, name="shipped"),
+    path("status/<str:token>/message/", status_actions.message, name="message"),
+    path("status/<str:token>/photos/", status_actions.photos, name="photos"),
+    path("status/<str:token>/cancel/", status_actions.cancel, name="cancel"),
+    path("status/<str:token>/survey/", status_actions.survey, name="survey"),
+    path("status/<str:token>/photos/<int:photo_id>.jpg", return_status.photo, name="photo"),
+    path("status/<str:token>/documents/<str:kind>.pdf", return_status.document, name="document"),
 ]

@@ -8,8 +8,8 @@ from returns_desk.core.admin import ReadOnlyAdmin
 from returns_desk.core.errors import ServiceError
 
 from . import services
-from .actions import ACTIONS
 from .models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, SurveyResponse
+from .transition_words import TRANSITION_WORDS
 
 
 class ReturnItemInline(admin.TabularInline):
@@ -59,12 +59,14 @@ def _transition_action(action: str, service):
             except ServiceError as error:
                 refused.append(f"{rr.rma_number}: {error}")
         if done:
-            modeladmin.message_user(request, f"{ACTIONS[action].label}: done for {', '.join(done)}.", messages.SUCCESS)
+            modeladmin.message_user(
+                request, f"{TRANSITION_WORDS[action].label}: done for {', '.join(done)}.", messages.SUCCESS
+            )
         for line in refused:
             modeladmin.message_user(request, line, messages.ERROR)
 
     run.__name__ = f"action_{action}"
-    return admin.action(description=f"{ACTIONS[action].label} selected returns")(run)
+    return admin.action(description=f"{TRANSITION_WORDS[action].label} selected returns")(run)
 
 
 @admin.register(ReturnRequest)

@@ -17,6 +17,7 @@ from returns_desk.core.money import CURRENCY_CHOICES, format_money
 from returns_desk.orders.models import Order, OrderLine
 from returns_desk.policies.models import ReasonCode
 
+from . import ledger
 from . import permissions as can
 
 
@@ -218,9 +219,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         return QuotedTerms.from_policy(active_policy())
 
     def has_open_dispute(self) -> bool:
-        from returns_desk.payments.models import Dispute
-
-        return Dispute.objects.filter(order_id=self.order_id).exclude(status__in=Dispute.FINAL_STATUSES).exists()
+        return ledger.order_has_open_dispute(self.order_id)
 
     # --- transition conditions (each reads as the reason it guards) --------------------------------
 

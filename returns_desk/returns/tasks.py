@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from returns_desk.core import clock
@@ -11,8 +12,9 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 
 from . import services
-from .models import Priority, ReturnEvent, ReturnRequest, ReturnStatus
-from .signals import sla_breached
+from .events import SlaBreached, publish
+from .models import Priority, ReturnEvent, ReturnPhoto, ReturnRequest, ReturnStatus
+from .photos import STAGED_PREFIX
 
 log = logging.getLogger(__name__)
 S = ReturnStatus
@@ -49,7 +51,7 @@ def close_finished() -> str:
 
 def escalate_sla_breaches() -> str:
     """Raise the priority of returns past their SLA, note it on the timeline, and tell whoever listens once
-    (`sla_breached`: the notifications app emails the managers)."""
+    (`SlaBreached`: the notifications app emails the managers)."""
     now = clock.now()
     overdue = ReturnRequest.objects.filter(sla_due_at__lt=now).order_by("sla_due_at", "pk")[:BATCH]
     breached = []
@@ -62,7 +64,7 @@ def escalate_sla_breaches() -> str:
             f"({timezone.localtime(rr.sla_due_at):%d %b %H:%M})."
         )
         if rr.priority >= Priority.HIGH:  # already high: the breach is still noted, once
-            services.return_record_event(
+            services.record_event(
                 return_request=rr, kind="note", by=Actor.system(), data={"sla_breach": marker}, body=note
             )
         else:  # priority and note in one transaction
@@ -71,7 +73,7 @@ def escalate_sla_breaches() -> str:
             )
         breached.append(rr)
     if breached:
-        sla_breached.send(sender=ReturnRequest, returns=breached)
+        publish(SlaBreached(returns=breached))
     return f"escalated {len(breached)}"
 
 
@@ -85,11 +87,6 @@ def _staged_files(storage, folder: str):
 
 def purge_staged_photos() -> str:
     """Delete photos uploaded while starting a return that was never confirmed (they belong to no return)."""
-    from django.core.files.storage import default_storage
-
-    from .models import ReturnPhoto
-    from .photos import STAGED_PREFIX
-
     cutoff = clock.now() - dt.timedelta(hours=settings.STAGED_PHOTO_MAX_AGE_HOURS)
     try:
         candidates = [

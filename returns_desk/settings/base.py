@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "returns_desk.portal",
     "returns_desk.insights",
     "returns_desk.demo",
+    "returns_desk.wiring",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from returns_desk.documents import rendering
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import document_current
 from returns_desk.orders.models import Order
+from returns_desk.payments import services as payments
 from returns_desk.returns import services
 from tests.factories import OrderFactory, return_in_state
 
@@ -53,7 +54,7 @@ def test_packing_slip_is_a4_with_items_reasons_and_a_cut_line(approved):
 def test_receipt_shows_the_settlement_and_the_provider_reference(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=2500, quantity=2)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-4242")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-4242")
     rr.refresh_from_db()
     assert rr.status == "resolved"
     doc = Document.objects.get(return_request=rr, kind="receipt")  # rendered by the task on resolution

@@ -14,6 +14,7 @@ from returns_desk.core.actors import Actor
 from returns_desk.documents import rendering
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import available_kinds, document_current
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
@@ -39,7 +40,7 @@ def day(moment: dt.datetime | dt.date) -> str:
 def refunded(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=2500, quantity=2)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-4242")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-4242")
     rr.refresh_from_db()
     assert rr.status == "resolved" and rr.resolved_at is not None
     return rr
@@ -49,7 +50,7 @@ def refunded(agent, django_capture_on_commit_callbacks):
 def credited(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=2500, quantity=2)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     rr.refresh_from_db()
     assert rr.status == "resolved"
     return rr
@@ -61,7 +62,7 @@ def exchanged(agent, django_capture_on_commit_callbacks):
     ProductFactory(sku="TEE-L-NAVY", title="Navy tee (L)", stock=4)
     item = rr.items.get()
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_ship_exchange(
+        payments.return_ship_exchange(
             return_request=rr,
             by=Actor.staff(agent),
             carrier="DPD",
@@ -131,7 +132,7 @@ def test_a_refund_turned_into_store_credit_gets_a_credit_note_not_a_card_footnot
         status="failed",
         failure_reason="Card expired",
     )
-    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     rr.refresh_from_db()
     assert (rr.status, rr.resolution) == ("resolved", "refund")
     assert "receipt" not in available_kinds(rr) and "credit_note" in available_kinds(rr)

@@ -15,22 +15,26 @@ Units returned (not cancelled, not rejected): T1 3 + 1 = 4, S1 1 → tops 5; sho
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.clock import frozen_at
-from returns_desk.insights import queries as q
+from returns_desk.insights.queries import money, outcomes, people, prevention, rates, surveys, timing
+from returns_desk.insights.queries.period import Period
 from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.payments import services as payments
 from returns_desk.payments.services import refund_confirm_manual
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import services
-from returns_desk.returns.models import SurveyResponse
+from returns_desk.returns.models import ReturnRequest, SurveyResponse
 
 pytestmark = pytest.mark.django_db
 
 PLACED = timezone.make_aware(dt.datetime(2026, 11, 2, 10, 0))
 T0 = timezone.make_aware(dt.datetime(2026, 11, 5, 9, 0))
-PERIOD = q.Period(dt.date(2026, 10, 1), dt.date(2026, 11, 21))
+PERIOD = Period(dt.date(2026, 10, 1), dt.date(2026, 11, 21))
 
 
 def hours(n: float) -> dt.datetime:
@@ -102,7 +106,7 @@ def shop(agent):
             return_request=r1, by=staff, results=[services.ItemInspection(item.pk, "accepted", "used", "restock")]
         )
     with frozen_at(hours(65)):
-        services.return_issue_refund(return_request=r1, by=staff, reference="BANK-1")
+        payments.return_issue_refund(return_request=r1, by=staff, reference="BANK-1")
     with frozen_at(hours(70)):
         refund_confirm_manual(refund=r1.refunds.get(), by=staff, reference="BANK-1")
     SurveyResponse.objects.create(return_request=r1, score=4, comment="Fine", created_at=hours(100))
@@ -110,21 +114,21 @@ def shop(agent):
 
 
 def test_return_rates_by_sku_product_and_category(shop):
-    rates = q.return_rates(PERIOD)
-    skus = {r.key: (r.sold, r.returned) for r in rates.skus}
+    all_rates = rates.return_rates(PERIOD)
+    skus = {r.key: (r.sold, r.returned) for r in all_rates.skus}
     assert skus == {"T1": (6, 4), "S1": (4, 1), "S2": (20, 0), "SH1": (5, 0)}
-    categories = {r.key: (r.sold, r.returned, r.rate) for r in rates.categories}
+    categories = {r.key: (r.sold, r.returned, r.rate) for r in all_rates.categories}
     assert categories == {"tops": (30, 5, pytest.approx(1 / 6)), "shoes": (5, 0, 0.0)}
-    assert [(r.key, r.title) for r in rates.products][0] == ("T1", "Tee")  # 4/6 is the highest rate
-    only_shoes = q.return_rates(q.Period(PERIOD.start, PERIOD.end, "shoes"))
+    assert [(r.key, r.title) for r in all_rates.products][0] == ("T1", "Tee")  # 4/6 is the highest rate
+    only_shoes = rates.return_rates(Period(PERIOD.start, PERIOD.end, "shoes"))
     assert {r.key for r in only_shoes.skus} == {"SH1"}
     assert {r.key for r in only_shoes.categories} == {"tops", "shoes"}  # the comparison stays shop-wide
 
 
 def test_reasons_and_resolution_mix(shop):
-    reasons = {r["reason__code"]: (r["units"], r["returns"]) for r in q.reasons(PERIOD)}
+    reasons = {r["reason__code"]: (r["units"], r["returns"]) for r in outcomes.reasons(PERIOD)}
     assert reasons == {"damaged": (3, 1), "doesnt-fit": (2, 1), "changed-mind": (1, 1), "wrong-item": (1, 1)}
-    assert q.resolution_mix(PERIOD) == {
+    assert outcomes.resolution_mix(PERIOD) == {
         "refund": 1,
         "store_credit": 0,
         "exchange": 0,
@@ -135,9 +139,9 @@ def test_reasons_and_resolution_mix(shop):
 
 
 def test_median_stage_times_and_sla_compliance(shop):
-    assert q.median_duration(PERIOD, "created_at", "approved_at") == dt.timedelta(hours=16)  # (2 h + 30 h) / 2
-    assert q.median_duration(PERIOD, "received_at", "resolved_at") == dt.timedelta(hours=20)
-    assert q.sla_compliance(PERIOD, active_policy()) == {
+    assert timing.median_duration(PERIOD, "created_at", "approved_at") == dt.timedelta(hours=16)  # (2 h + 30 h) / 2
+    assert timing.median_duration(PERIOD, "received_at", "resolved_at") == dt.timedelta(hours=20)
+    assert timing.sla_compliance(PERIOD, active_policy()) == {
         "first_response": (2, 3),  # R1 at 2 h and R3 at 5 h within 24 h; R2 at 30 h is late
         "inspection": (1, 1),
         "refund": (1, 1),
@@ -145,23 +149,23 @@ def test_median_stage_times_and_sla_compliance(shop):
 
 
 def test_weekly_money_satisfaction_and_throughput(shop):
-    weeks = q.weekly_money(PERIOD)
+    weeks = money.weekly_money(PERIOD)
     assert [(w["week"], w["refunds"], w["store_credit"], w["exchanges"]) for w in weeks] == [
         (dt.date(2026, 11, 2), 3000, 0, 0)  # the Monday of the week it was paid
     ]
-    overall = q.satisfaction(PERIOD)
+    overall = surveys.satisfaction(PERIOD)
     assert (overall["average"], overall["responses"], overall["s4"]) == (4.0, 1, 1)
-    by_reason = q.satisfaction_by(PERIOD, "reason")
+    by_reason = surveys.satisfaction_by(PERIOD, "reason")
     assert [(r["label"], r["average"], r["responses"]) for r in by_reason] == [("Arrived damaged", 4.0, 1)]
-    assert [r["label"] for r in q.satisfaction_by(PERIOD, "resolution")] == ["Refund to original payment"]
-    assert [r["label"] for r in q.satisfaction_by(PERIOD, "agent")] == ["Ana"]
-    [ana] = q.agent_throughput(PERIOD)
+    assert [r["label"] for r in surveys.satisfaction_by(PERIOD, "resolution")] == ["Refund to original payment"]
+    assert [r["label"] for r in surveys.satisfaction_by(PERIOD, "agent")] == ["Ana"]
+    [ana] = people.agent_throughput(PERIOD)
     assert (ana["assignee__username"], ana["first_responses"], ana["inspections"], ana["resolved"]) == ("ana", 3, 1, 1)
 
 
 def test_prevention_names_skus_returned_twice_as_often_as_their_category(shop):
-    rates = q.return_rates(PERIOD)
-    [problem] = q.problem_skus(PERIOD, rates.skus, rates.categories)
+    all_rates = rates.return_rates(PERIOD)
+    [problem] = prevention.problem_skus(PERIOD, all_rates.skus, all_rates.categories)
     assert problem.row.key == "T1" and problem.row.rate == pytest.approx(4 / 6)  # > 2 × 1/6
     assert problem.top_reasons == [("Arrived damaged", 3), ("Doesn't fit", 1)]
     assert problem.words == ["Seam split", "Too tight"] or problem.words == ["Too tight", "Seam split"]
@@ -169,7 +173,7 @@ def test_prevention_names_skus_returned_twice_as_often_as_their_category(shop):
 
 def test_serial_returners(shop):
     with frozen_at(hours(80)):
-        [sam] = q.serial_returners(days=90, at_least=4)
+        [sam] = people.serial_returners(days=90, at_least=4)
     assert (sam["email"], sam["returns"]) == ("sam@example.com", 4)
 
 
@@ -194,11 +198,6 @@ def test_page_is_for_managers_within_25_queries_with_csv(client, shop, agent, ma
 
 
 def test_the_report_is_worked_out_once_per_period_until_asked_again(client, shop, manager):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from returns_desk.returns.models import ReturnRequest
-
     client.force_login(manager)
     url = "/desk/insights/?start=2026-10-01&end=2026-11-21&category="
     client.get(url)

@@ -7,7 +7,6 @@ from django.core import mail
 from returns_desk.core.actors import Actor
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
-from returns_desk.returns import services
 from tests.factories import return_in_state
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_managers_approval_of_store_credit_emails_the_code(agent, manager, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=30000)
-    services.return_request_refund_approval(return_request=rr, by=Actor.staff(agent), outcome="store_credit")
+    payments.return_request_refund_approval(return_request=rr, by=Actor.staff(agent), outcome="store_credit")
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_approve_refund(return_request=rr, by=Actor.staff(manager))
+        payments.return_approve_refund(return_request=rr, by=Actor.staff(manager))
     code = rr.store_credits.get().code
     [message] = [m for m in mail.outbox if code in m.body]
     assert "We issued $330.00 of store credit" in message.body
@@ -26,7 +25,7 @@ def test_a_managers_approval_of_store_credit_emails_the_code(agent, manager, dja
 def test_a_failed_refund_is_explained_in_plain_words(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
     with django_capture_on_commit_callbacks(execute=False):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     refund = Refund.objects.get(return_request=rr)
     with django_capture_on_commit_callbacks(execute=True):
         payments.refund_record_outcome(
@@ -43,7 +42,7 @@ def test_a_failed_refund_is_explained_in_plain_words(agent, django_capture_on_co
 def test_a_recorded_manual_refund_says_by_when_it_arrives(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-77")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-77")
     refund = Refund.objects.get(return_request=rr)
     [message] = [m for m in mail.outbox if "refund has been issued" in m.subject]
     assert "reference BANK-77" in message.body

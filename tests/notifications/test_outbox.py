@@ -14,6 +14,7 @@ from returns_desk.core.actors import Actor
 from returns_desk.notifications import services as outbox
 from returns_desk.notifications import tasks
 from returns_desk.notifications.models import OutboundEmail
+from returns_desk.payments import services as payments
 from returns_desk.returns import services
 from tests.factories import OrderFactory, OrderLineFactory, return_in_state
 
@@ -70,19 +71,19 @@ def test_opening_a_return_sends_the_acknowledgement_with_the_status_link(
         ),
         (
             "inspected",
-            lambda rr, by: services.return_issue_refund(return_request=rr, by=by, reference="BANK-1"),
+            lambda rr, by: payments.return_issue_refund(return_request=rr, by=by, reference="BANK-1"),
             "refund_issued",
             "you should see it by",
         ),
         (
             "inspected",
-            lambda rr, by: services.return_issue_store_credit(return_request=rr, by=by),
+            lambda rr, by: payments.return_issue_store_credit(return_request=rr, by=by),
             "store_credit_issued",
             "Your code: SC-",
         ),
         (
             "inspected",
-            lambda rr, by: services.return_ship_exchange(
+            lambda rr, by: payments.return_ship_exchange(
                 return_request=rr, by=by, carrier="DPD", tracking_number="EX77"
             ),
             "exchange_shipped",

@@ -12,9 +12,9 @@ import pytest
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionNotAllowed
 from returns_desk.payments import money_rule
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StripeEvent
 from returns_desk.payments.money_rule import MoneyRuleRefused
-from returns_desk.returns import services
 from returns_desk.returns.models import Priority, ReturnRequest
 from tests.factories import OrderFactory, return_in_state
 from tests.support.stripe import signed
@@ -134,7 +134,7 @@ def dispute_news(rr: ReturnRequest) -> list[str]:
 
 def refund_in_full(rr: ReturnRequest, manager) -> ReturnRequest:
     # The order is not paid through Stripe in tests (no key), so the refund is a recorded manual one.
-    return services.return_issue_refund(return_request=fresh(rr), by=Actor.staff(manager), reference="BANK-1")
+    return payments.return_issue_refund(return_request=fresh(rr), by=Actor.staff(manager), reference="BANK-1")
 
 
 # --- every status that is not final blocks refunds ------------------------------------------------

@@ -30,16 +30,18 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.payments import money_rule
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StoreCredit
 from returns_desk.payments.money_rule import MoneyRuleRefused
 from returns_desk.policies.models import ReasonCode
-from returns_desk.returns import services
+from returns_desk.returns import pricing
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from tests.factories import OrderFactory, OrderLineFactory, UserFactory, return_in_state
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "returns_desk"
 
+CREDIT_SERVICES = "returns_desk.payments.services.store_credit"
 REFUND = "returns_desk.payments.models.Refund"
 STORE_CREDIT = "returns_desk.payments.models.StoreCredit"
 ORDER = "returns_desk.orders.models.Order"
@@ -61,18 +63,19 @@ class Site:
 
 # Where money is given back. Key: (module:outermost function, what it writes).
 MONEY_SITES: dict[tuple[str, str], Site] = {
-    ("returns_desk.payments.services:refund_record_for_return", "Refund.objects.create"): Site(
+    ("returns_desk.payments.services.refunds:refund_record_for_return", "Refund.objects.create"): Site(
         1,
         "rule",
         ("issue_refund", "retry_refund", "refund_without_return", "approve:refund", "approve:returnless"),
     ),
-    ("returns_desk.payments.services:store_credit_issue_for_return", "StoreCredit.objects.create[issue]"): Site(
-        1, "rule", ("issue_store_credit", "approve:store_credit")
-    ),
-    ("returns_desk.returns.services:_exchange_apply", "order_create_replacement()"): Site(
+    (
+        f"{CREDIT_SERVICES}:store_credit_issue_for_return",
+        "StoreCredit.objects.create[issue]",
+    ): Site(1, "rule", ("issue_store_credit", "approve:store_credit")),
+    ("returns_desk.payments.services.outcomes:ExchangeStep.apply", "order_create_replacement()"): Site(
         1, "rule", ("ship_exchange", "approve:exchange")
     ),
-    ("returns_desk.returns.services:_exchange_apply", ".exchange_value ="): Site(
+    ("returns_desk.payments.services.outcomes:ExchangeStep.apply", ".exchange_value ="): Site(
         1, "rule", ("ship_exchange", "approve:exchange")
     ),
     ("returns_desk.orders.services:order_create_replacement", "Order.objects.create[amount_paid=0]"): Site(
@@ -92,11 +95,11 @@ MONEY_SITES: dict[tuple[str, str], Site] = {
 
 # Creations of the same models that give nothing back, each with the reason it is not money given back.
 NOT_MONEY: dict[tuple[str, str], tuple[int, str]] = {
-    ("returns_desk.payments.services:store_credit_redeem", "StoreCredit.objects.create[redeem]"): (
+    (f"{CREDIT_SERVICES}:store_credit_redeem", "StoreCredit.objects.create[redeem]"): (
         1,
         "a negative entry spending a code's own balance: the customer uses credit, nothing is given back",
     ),
-    ("returns_desk.payments.services:store_credit_expire_due", "StoreCredit.objects.create[expire]"): (
+    (f"{CREDIT_SERVICES}:store_credit_expire_due", "StoreCredit.objects.create[expire]"): (
         1,
         "a negative entry writing an expired balance off: it takes credit away, never gives any",
     ),
@@ -105,7 +108,7 @@ NOT_MONEY: dict[tuple[str, str], tuple[int, str]] = {
         "Stripe's API, phase two: sends a Refund row that already passed the rule (its amount and idempotency "
         "key, from the send_refund task); it writes no row and decides no amount",
     ),
-    ("returns_desk.orders.services:orders_import", "Order.objects.create"): (
+    ("returns_desk.orders.services:_create_or_update_order", "Order.objects.create"): (
         1,
         "the shop's own orders, imported with what the customer paid (not zero-priced replacements)",
     ),
@@ -376,7 +379,9 @@ def test_every_site_that_creates_money_is_listed(code):
 
 def test_the_gate_and_its_wrappers_are_found(code):
     assert GATE_ROOTS.issubset(code.gates) and len(code.gates) > len(GATE_ROOTS)
-    assert "returns_desk.payments.services.exchange_authorize" in code.gates  # `return money_rule.authorize(...)`
+    assert (
+        "returns_desk.payments.services.store_credit.exchange_authorize" in code.gates
+    )  # `return money_rule.authorize(...)`
 
 
 SNIPPETS = {
@@ -422,7 +427,7 @@ SNIPPETS = {
 HEADER = (
     "from returns_desk.payments import money_rule\n"
     "from returns_desk.payments.models import Refund, StoreCredit, Refund as R\n"
-    "from returns_desk.payments.services import exchange_authorize\n"
+    "from returns_desk.payments.services.store_credit import exchange_authorize\n"
     "from returns_desk.orders.services import order_create_replacement\n"
     "from returns_desk.core.errors import ServiceError\n"
 )
@@ -603,7 +608,7 @@ def _ask(outcome: str, state: str):
         return _mine(state, order)
 
     def act(rr, agent, manager):
-        services.return_request_refund_approval(
+        payments.return_request_refund_approval(
             return_request=rr, by=agent, outcome=outcome, amount=PRICE, override_reason="Customer is a regular."
         )
 
@@ -613,21 +618,21 @@ def _ask(outcome: str, state: str):
 PATHS: dict[str, MoneyPath] = {
     "issue_refund": MoneyPath(
         lambda order: _mine("inspected", order),
-        lambda rr, agent, manager: services.return_issue_refund(return_request=rr, by=manager, reference=BANK),
+        lambda rr, agent, manager: payments.return_issue_refund(return_request=rr, by=manager, reference=BANK),
         {"Refund": 1},
         "refund_pending",
         "refund",
     ),
     "retry_refund": MoneyPath(
         _retry,
-        lambda rr, agent, manager: services.return_retry_refund(return_request=rr, by=manager, reference=BANK),
+        lambda rr, agent, manager: payments.return_retry_refund(return_request=rr, by=manager, reference=BANK),
         {"Refund": 1},
         "refund_pending",
         "refund",
     ),
     "refund_without_return": MoneyPath(
         lambda order: _mine("approved", order),
-        lambda rr, agent, manager: services.return_refund_without_return(return_request=rr, by=manager, reference=BANK),
+        lambda rr, agent, manager: payments.return_refund_without_return(return_request=rr, by=manager, reference=BANK),
         {"Refund": 1},
         "refund_pending",
         "refund",
@@ -635,14 +640,14 @@ PATHS: dict[str, MoneyPath] = {
     ),
     "issue_store_credit": MoneyPath(
         lambda order: _mine("inspected", order, resolution="store_credit"),
-        lambda rr, agent, manager: services.return_issue_store_credit(return_request=rr, by=manager),
+        lambda rr, agent, manager: payments.return_issue_store_credit(return_request=rr, by=manager),
         {"StoreCredit": 1},
         "resolved",
         "issue as store credit",
     ),
     "ship_exchange": MoneyPath(
         lambda order: _mine("inspected", order, resolution="exchange"),
-        lambda rr, agent, manager: services.return_ship_exchange(
+        lambda rr, agent, manager: payments.return_ship_exchange(
             return_request=rr, by=manager, carrier="UPS", tracking_number="1Z-EXCHANGE"
         ),
         {"Order": 1, "OrderLine": 1},
@@ -667,7 +672,7 @@ PATHS: dict[str, MoneyPath] = {
     **{
         f"approve:{outcome}": MoneyPath(
             _awaiting(outcome),
-            lambda rr, agent, manager: services.return_approve_refund(return_request=rr, by=manager, reference=BANK),
+            lambda rr, agent, manager: payments.return_approve_refund(return_request=rr, by=manager, reference=BANK),
             writes,
             state,
             what,
@@ -712,8 +717,8 @@ def people(agent, manager):
 
 def blind_quotes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Quotes that no longer see what the order already gave back (as they once saw only refunds)."""
-    facts = services.order_facts
-    monkeypatch.setattr(services, "order_facts", lambda order, **kw: dc_replace(facts(order, **kw), already_refunded=0))
+    facts = pricing.order_facts
+    monkeypatch.setattr(pricing, "order_facts", lambda order, **kw: dc_replace(facts(order, **kw), already_refunded=0))
 
 
 @pytest.mark.parametrize("squeeze", SQUEEZES)

@@ -21,9 +21,9 @@ from django.db.models import F, Sum
 
 from returns_desk.core.actors import Actor
 from returns_desk.payments import money_rule
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.payments.money_rule import MoneyRuleRefused
-from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from returns_desk.staff.models import StaffProfile
 from tests.conftest import on_postgres
@@ -60,8 +60,8 @@ def given_back(order) -> tuple[int, int]:
 
 def give_back(kind: str, rr: ReturnRequest, by: Actor):
     if kind == "refund":  # the order was not paid through Stripe: the refund is made in the bank first
-        return lambda: services.return_issue_refund(return_request=rr, by=by, reference=f"BANK-{rr.pk}")
-    return lambda: services.return_issue_store_credit(return_request=rr, by=by)
+        return lambda: payments.return_issue_refund(return_request=rr, by=by, reference=f"BANK-{rr.pk}")
+    return lambda: payments.return_issue_store_credit(return_request=rr, by=by)
 
 
 WORDS = {"refund": "refund", "credit": "issue as store credit"}

@@ -469,7 +469,7 @@ class MoneyMachine(RuleBasedStateMachine):
         def do(now):
             amount = self._amount(pick, rr, now)
             self._ask(rr, rr.refund_amount if amount is None else amount, who)
-            services.return_issue_refund(
+            payments.return_issue_refund(
                 return_request=rr,
                 by=self._by(who),
                 amount=amount,
@@ -489,7 +489,7 @@ class MoneyMachine(RuleBasedStateMachine):
             tried = [x["amount"] for x in now.refunds if x["return_request_id"] == rr.pk]
             default = tried[-1] if tried else rr.refund_amount  # the last attempt's amount, else the settlement
             self._ask(rr, default if amount is None else amount, who)
-            services.return_retry_refund(
+            payments.return_retry_refund(
                 return_request=rr,
                 by=self._by(who),
                 amount=amount,
@@ -505,7 +505,7 @@ class MoneyMachine(RuleBasedStateMachine):
         rr = self._return(r, "approved")
         self._act(
             "refund_without_return",
-            lambda now: services.return_refund_without_return(
+            lambda now: payments.return_refund_without_return(
                 return_request=rr, by=self._by(who), reference=self._reference()
             ),
         )
@@ -520,7 +520,7 @@ class MoneyMachine(RuleBasedStateMachine):
             base = (rr.refund_amount or 0) if amount is None else amount
             percent = now.returns[rr.pk].terms["terms"]["store_credit_bonus_percent"]
             self._ask(rr, base, who, counted=base + percent_of(base, percent))
-            services.return_issue_store_credit(
+            payments.return_issue_store_credit(
                 return_request=rr,
                 by=self._by(who),
                 amount=amount,
@@ -543,7 +543,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 price = Product.objects.get(sku=self.other_sku).price
                 value = sum(price * item.quantity for item in accepted)
             self._ask(rr, value, who, counted=max(0, value - (rr.refund_amount or 0)))
-            services.return_ship_exchange(
+            payments.return_ship_exchange(
                 return_request=rr, by=self._by(who), carrier="DPD", tracking_number="T1", replacement_skus=chosen
             )
 
@@ -561,7 +561,7 @@ class MoneyMachine(RuleBasedStateMachine):
         rr = self._return(r, "inspected", "refund_failed", "approved")
 
         def do(now):
-            services.return_request_refund_approval(
+            payments.return_request_refund_approval(
                 return_request=rr,
                 by=self._by(who),
                 outcome=outcome,
@@ -579,7 +579,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
         def do(now):
             self._ask(rr, rr.requested_amount, who)
-            services.return_approve_refund(return_request=rr, by=self._by(who), reference=self._reference())
+            payments.return_approve_refund(return_request=rr, by=self._by(who), reference=self._reference())
 
         self._act("approve", do)
 
@@ -587,7 +587,7 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(r=PICK, who=DECIDER)
     def deny(self, r, who):
         rr = self._return(r, "awaiting_approval")
-        self._act("deny", lambda now: services.return_deny_refund(return_request=rr, by=self._by(who), reason="no"))
+        self._act("deny", lambda now: payments.return_deny_refund(return_request=rr, by=self._by(who), reason="no"))
 
     @precondition(lambda self: self._any("resolved"))
     @rule(r=PICK, who=WHO)

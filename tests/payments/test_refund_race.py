@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_twenty_concurrent_refunds_make_one_stripe_refund(reference_data, stripe_on):
-    from returns_desk.returns import services
+    from returns_desk.payments import services as payments
 
     agents = [UserFactory(username=f"rush{i}", first_name=f"Rush{i}", groups=["Agents"]) for i in range(20)]
     order = OrderFactory(amount_paid=2500, payment_reference=stripe_payment(2500))
     rr = return_in_state("inspected", unit_price=2500, order=order)
 
-    results = race(20, lambda i: services.return_issue_refund(return_request=rr, by=Actor.staff(agents[i])))
+    results = race(20, lambda i: payments.return_issue_refund(return_request=rr, by=Actor.staff(agents[i])))
 
     assert [kind for kind, _ in results].count("ok") == 1, results
     assert all(kind == "refused" for kind, _ in results if kind != "ok"), results

@@ -7,7 +7,6 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund
 from returns_desk.payments.selectors import store_credit_balance
-from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.factories import OrderFactory, return_in_state
 
@@ -15,7 +14,7 @@ from tests.factories import OrderFactory, return_in_state
 def test_refund_is_recorded_first_then_sent_on_commit(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=1800)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
         refund = Refund.objects.get(return_request=rr)
         assert refund.status == "pending"
         assert refund.idempotency_key == f"refund-{rr.rma_number}-attempt-1"
@@ -30,11 +29,11 @@ def test_refund_is_recorded_first_then_sent_on_commit(agent, django_capture_on_c
 def test_manual_refund_is_recorded_only_with_its_reference(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
     with pytest.raises(ServiceError, match="make the refund in your bank or back office first"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="  ")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="  ")
     assert not Refund.objects.exists()
     assert ReturnRequest.objects.get(pk=rr.pk).status == "inspected"
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-9")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-9")
     refund = Refund.objects.get(return_request=rr)
     assert (refund.status, refund.provider_refund_id) == ("succeeded", "BANK-9")
     rr.refresh_from_db()
@@ -48,14 +47,14 @@ def test_manual_refund_is_recorded_only_with_its_reference(agent, django_capture
 def test_failed_refund_is_retried_with_a_new_key(agent, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected")
     with django_capture_on_commit_callbacks(execute=False):  # recorded, not yet confirmed
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     first = Refund.objects.get(return_request=rr)
     payments.refund_mark_failed_manual(refund=first, by=Actor.staff(agent), reason="Account closed")
     rr.refresh_from_db()
     assert rr.status == "refund_failed"
     assert rr.events.order_by("id").last().body == "Account closed"
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_retry_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-2")
+        payments.return_retry_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-2")
     second = Refund.objects.filter(return_request=rr).order_by("-attempt").first()
     assert second.attempt == 2
     assert second.idempotency_key != first.idempotency_key
@@ -65,10 +64,10 @@ def test_failed_refund_is_retried_with_a_new_key(agent, django_capture_on_commit
 def test_refunds_of_an_order_never_exceed_what_was_paid(agent):
     order = OrderFactory(amount_paid=1500)
     earlier = return_in_state("inspected", unit_price=1000, order=order)
-    services.return_issue_refund(return_request=earlier, by=Actor.staff(agent), reference="BANK-1")
+    payments.return_issue_refund(return_request=earlier, by=Actor.staff(agent), reference="BANK-1")
     later = return_in_state("inspected", unit_price=1000, order=order)
     with pytest.raises(ServiceError, match=r"only \$5\.00 can still be given back .*\(order paid \$15\.00\)"):
-        services.return_issue_refund(return_request=later, by=Actor.staff(agent), reference="BANK-2")
+        payments.return_issue_refund(return_request=later, by=Actor.staff(agent), reference="BANK-2")
     assert Refund.objects.filter(return_request=later).count() == 0
     assert ReturnRequest.objects.get(pk=later.pk).status == "inspected"
 
@@ -77,7 +76,7 @@ def test_currency_mismatch_is_refused(agent):
     rr = return_in_state("inspected")
     ReturnRequest.objects.filter(pk=rr.pk).update(currency="EUR")
     with pytest.raises(ServiceError, match="in EUR but the order was paid in USD"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     assert not Refund.objects.exists()
 
 
@@ -88,7 +87,7 @@ def test_open_dispute_blocks_refunds_with_the_reason(action, manager):
     Dispute.objects.create(
         order=rr.order, stripe_dispute_id="dp_1", status="needs_response", amount=1000, currency="USD"
     )
-    service = getattr(services, f"return_{action}")
+    service = getattr(payments, f"return_{action}")
     with pytest.raises(ServiceError, match="A payment dispute is open on this order"):
         service(return_request=rr, by=Actor.staff(manager))
     assert not Refund.objects.exists()
@@ -96,7 +95,7 @@ def test_open_dispute_blocks_refunds_with_the_reason(action, manager):
 
 def test_store_credit_is_a_ledger_with_a_code(agent):
     rr = return_in_state("inspected", unit_price=2500)
-    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     rr.refresh_from_db()
     assert rr.status == "resolved"
     entry = rr.store_credits.get()

@@ -8,7 +8,6 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import StoreCredit
 from returns_desk.payments.selectors import store_credit_balance, store_credit_codes
-from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.factories import return_in_state
 
@@ -17,7 +16,7 @@ from tests.factories import return_in_state
 def credit(agent):
     rr = return_in_state("inspected", unit_price=5000)
     ReturnRequest.objects.filter(pk=rr.pk).update(resolution="store_credit")
-    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     entry = rr.store_credits.get()
     assert (entry.amount, entry.bonus) == (5500, 500)  # the settled $50.00 plus the quoted 10% bonus
     return entry
@@ -25,7 +24,7 @@ def credit(agent):
 
 def test_credit_instead_of_a_refund_earns_the_policys_bonus(agent):
     rr = return_in_state("refund_failed", unit_price=4000)  # the customer asked for a refund; it failed
-    services.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
+    payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     entry = rr.store_credits.get()
     assert entry.amount == 4400
     assert entry.note == f"For {rr.rma_number}, including a 10% bonus of $4.00"

@@ -11,9 +11,9 @@ from django_q.models import Schedule
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.payments import services as payments
 from returns_desk.payments import tasks
 from returns_desk.payments.models import Refund
-from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.factories import OrderFactory, return_in_state
 from tests.payments.conftest import stripe_payment, stripe_refunds
@@ -28,7 +28,7 @@ def test_full_refund_goes_to_stripe_with_our_key(stripe_on, agent, django_captur
     order = stripe_order(4500)
     rr = return_in_state("inspected", unit_price=4500, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
     assert refund.provider == "stripe"
     assert refund.status == "succeeded" and refund.provider_refund_id.startswith("re_")
@@ -43,16 +43,16 @@ def test_partial_refunds_add_up_to_what_was_paid_and_no_more(stripe_on, agent, d
     order = stripe_order(6000)
     first = return_in_state("inspected", unit_price=6000, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(
+        payments.return_issue_refund(
             return_request=first, by=Actor.staff(agent), amount=2500, override_reason="One of the pair was worn."
         )
     second = return_in_state("inspected", unit_price=3500, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=second, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=second, by=Actor.staff(agent))
     third = return_in_state("inspected", unit_price=1000, order=order)
     # localstripe would accept this over-refund; our own check refuses it before any call.
     with pytest.raises(ServiceError, match=r"only \$0\.00 can still be given back .*\(order paid \$60\.00\)"):
-        services.return_issue_refund(return_request=third, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=third, by=Actor.staff(agent))
     assert sorted(r["amount"] for r in stripe_refunds(order.payment_reference)) == [2500, 3500]
     assert not Refund.objects.filter(return_request=third).exists()
 
@@ -61,7 +61,7 @@ def test_running_the_send_task_again_never_refunds_twice(stripe_on, agent, djang
     order = stripe_order(3000)
     rr = return_in_state("inspected", unit_price=3000, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
     tasks.send_refund(refund.pk)
     tasks.send_refund(refund.pk)
@@ -86,7 +86,7 @@ def test_stripe_failure_keeps_the_refund_pending_then_retries_with_the_same_key(
     with failing_stripe(fault) as broken_url:
         settings.STRIPE_API_BASE = broken_url
         with django_capture_on_commit_callbacks(execute=True):
-            services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+            payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
     assert (refund.status, refund.provider_refund_id, refund.send_attempts) == ("pending", "", 1)
     assert recorded in refund.last_error
@@ -110,7 +110,7 @@ def test_crash_between_stripes_answer_and_our_save_is_healed_by_reconciliation(
     order = stripe_order(1800)
     rr = return_in_state("inspected", unit_price=1800, order=order)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
 
     def crash(**kwargs):
@@ -137,7 +137,7 @@ def test_reconciliation_applies_a_missed_webhook(stripe_on, settings, agent, dja
     order = stripe_order(1500)
     rr = return_in_state("inspected", unit_price=1500, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
     # As if Stripe had first answered "pending" and the webhook with the final status never came.
     Refund.objects.filter(pk=refund.pk).update(status="pending", updated_at=refund.updated_at - dt.timedelta(hours=2))
@@ -173,7 +173,7 @@ def test_stripe_refusing_a_refund_fails_it_with_stripes_words(stripe_on, agent, 
     order = OrderFactory(amount_paid=1000, payment_reference="pi_does_not_exist")
     rr = return_in_state("inspected", unit_price=1000, order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     refund = Refund.objects.get(return_request=rr)
     assert refund.status == "failed"
     assert "HTTP 404" in refund.failure_reason
@@ -190,5 +190,5 @@ def test_without_a_stripe_key_refunds_stay_manual(settings, agent, django_captur
     settings.STRIPE_SECRET_KEY = ""
     rr = return_in_state("inspected")
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
     assert Refund.objects.get(return_request=rr).provider == "manual"

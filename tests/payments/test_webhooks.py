@@ -6,8 +6,8 @@ import pytest
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StripeEvent
-from returns_desk.returns import services
 from returns_desk.returns.models import Priority, ReturnRequest
 from tests.factories import OrderFactory, return_in_state
 from tests.support.stripe import signed
@@ -236,7 +236,7 @@ def test_dispute_opens_blocks_refunds_and_is_on_the_timeline(client, post, webho
     assert rr.priority == Priority.URGENT
     assert "Chargeback opened for $50.00" in rr.events.filter(kind="dispute").get().body
     with pytest.raises(ServiceError, match="A payment dispute is open on this order"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(manager), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(manager), reference="BANK-1")
     client.force_login(manager)
     page = client.get(rr.get_absolute_url()).content.decode()
     assert "Chargeback open" in page and "Evidence due" in page
@@ -250,7 +250,7 @@ def test_dispute_closing_unblocks_refunds_and_late_events_are_ignored(
     post(dispute_event("evt_d2", "charge.dispute.updated", status="under_review", created=1_700_000_200))
     dispute = Dispute.objects.get(stripe_dispute_id="dp_1")
     assert dispute.status == "won"
-    rr = services.return_issue_refund(return_request=disputed_return, by=Actor.staff(manager), reference="BANK-1")
+    rr = payments.return_issue_refund(return_request=disputed_return, by=Actor.staff(manager), reference="BANK-1")
     assert rr.status == "refund_pending"
     bodies = list(disputed_return.events.filter(kind="dispute").values_list("body", flat=True))
     assert bodies[-1] == "Dispute closed: won."

@@ -11,6 +11,7 @@ from django.db import connections
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent
@@ -68,7 +69,7 @@ def test_eight_agents_racing_to_refund_one_return_make_one_refund(reference_data
 
     results = race(
         RACERS,
-        lambda i: services.return_issue_refund(return_request=rr, by=Actor.staff(agents[i]), reference=f"BANK-{i}"),
+        lambda i: payments.return_issue_refund(return_request=rr, by=Actor.staff(agents[i]), reference=f"BANK-{i}"),
     )
 
     assert [kind for kind, _ in results].count("ok") == 1, results

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.payments import services as payments
 from returns_desk.policies.models import ReturnPolicy
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest
@@ -134,4 +135,4 @@ def test_rejected_items_do_not_count_towards_the_refund(agent):
     )
     assert rr.refund_amount == 0
     with pytest.raises(ServiceError, match="nothing to refund"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")

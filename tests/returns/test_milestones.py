@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.clock import frozen_at
+from returns_desk.payments import services as payments
 from returns_desk.returns import services
 from tests.factories import return_in_state
 
@@ -37,7 +38,7 @@ def test_each_stage_is_stamped_once_at_its_first_moment(agent, manager):
             return_request=rr, by=staff, results=[services.ItemInspection(item.pk, "accepted", "new", "restock")]
         )
     with frozen_at(start + dt.timedelta(hours=10)):
-        services.return_issue_store_credit(return_request=rr, by=staff)
+        payments.return_issue_store_credit(return_request=rr, by=staff)
     rr.refresh_from_db()
     assert rr.inspected_at == start + dt.timedelta(hours=9)
     assert rr.resolved_at == start + dt.timedelta(hours=10)

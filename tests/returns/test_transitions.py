@@ -6,10 +6,10 @@ from django.db import transaction
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ActionForbidden, ActionNotAllowed
+from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit
-from returns_desk.returns import services
+from returns_desk.returns import events, services
 from returns_desk.returns.models import ReturnEvent, ReturnRequest, ReturnStatus
-from returns_desk.returns.signals import return_transitioned
 from tests.factories import return_in_state
 
 ALL_STATES = list(ReturnStatus.values)
@@ -94,23 +94,27 @@ def run(action: str, rr: ReturnRequest, by: Actor) -> ReturnRequest:
             by=by,
             results=[s.ItemInspection(item.pk, "accepted", "like_new", "restock") for item in rr.items.all()],
         ),
-        "request_refund_approval": lambda: s.return_request_refund_approval(
+        "request_refund_approval": lambda: payments.return_request_refund_approval(
             return_request=rr,
             by=by,
             outcome="returnless" if rr.status == "approved" else "refund",
             note="Above my limit.",
         ),
-        "approve_refund": lambda: s.return_approve_refund(return_request=rr, by=by, reference="BANK-1"),
-        "deny_refund": lambda: s.return_deny_refund(return_request=rr, by=by, reason="Offer store credit instead."),
-        "issue_refund": lambda: s.return_issue_refund(return_request=rr, by=by, reference="BANK-2"),
+        "approve_refund": lambda: payments.return_approve_refund(return_request=rr, by=by, reference="BANK-1"),
+        "deny_refund": lambda: payments.return_deny_refund(
+            return_request=rr, by=by, reason="Offer store credit instead."
+        ),
+        "issue_refund": lambda: payments.return_issue_refund(return_request=rr, by=by, reference="BANK-2"),
         "refund_succeeded": lambda: s.run_transition(return_request=rr, action="refund_succeeded", by=by),
         "refund_failed": lambda: s.run_transition(return_request=rr, action="refund_failed", by=by),
-        "retry_refund": lambda: s.return_retry_refund(return_request=rr, by=by, reference="BANK-3"),
-        "issue_store_credit": lambda: s.return_issue_store_credit(return_request=rr, by=by),
-        "ship_exchange": lambda: s.return_ship_exchange(
+        "retry_refund": lambda: payments.return_retry_refund(return_request=rr, by=by, reference="BANK-3"),
+        "issue_store_credit": lambda: payments.return_issue_store_credit(return_request=rr, by=by),
+        "ship_exchange": lambda: payments.return_ship_exchange(
             return_request=rr, by=by, carrier="DPD", tracking_number="EXC1"
         ),
-        "refund_without_return": lambda: s.return_refund_without_return(return_request=rr, by=by, reference="BANK-4"),
+        "refund_without_return": lambda: payments.return_refund_without_return(
+            return_request=rr, by=by, reference="BANK-4"
+        ),
         "close": lambda: s.return_close(return_request=rr, by=by),
     }
     return calls[action]()
@@ -176,10 +180,10 @@ def test_side_effects_are_sent_after_commit_only(action, actors, django_capture_
     rr = return_in_state(state)
     received = []
 
-    def receiver(sender, **payload):
-        received.append(payload)
+    def receiver(transitioned: events.ReturnTransitioned):
+        received.append(vars(transitioned))
 
-    return_transitioned.connect(receiver)
+    events.subscribe(events.ReturnTransitioned, receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             run(action, rr, actors[ALLOWED.get(action, "agent")])
@@ -188,7 +192,7 @@ def test_side_effects_are_sent_after_commit_only(action, actors, django_capture_
         assert [p["transition"] for p in received] in ([action], [action, "refund_succeeded"])
         assert received[0]["return_id"] == rr.pk
     finally:
-        return_transitioned.disconnect(receiver)
+        events.unsubscribe(events.ReturnTransitioned, receiver)
 
 
 class Boom(Exception):
@@ -202,10 +206,10 @@ def test_rollback_leaves_no_trace_and_sends_nothing(action, actors, django_captu
     events_before = rr.events.count()
     received = []
 
-    def receiver(sender, **payload):
-        received.append(payload)
+    def receiver(transitioned: events.ReturnTransitioned):
+        received.append(vars(transitioned))
 
-    return_transitioned.connect(receiver)
+    events.subscribe(events.ReturnTransitioned, receiver)
     try:
         with (
             django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -217,7 +221,7 @@ def test_rollback_leaves_no_trace_and_sends_nothing(action, actors, django_captu
         assert callbacks == []
         assert received == []
     finally:
-        return_transitioned.disconnect(receiver)
+        events.unsubscribe(events.ReturnTransitioned, receiver)
     assert ReturnRequest.objects.get(pk=rr.pk).status == state
     assert rr.events.count() == events_before
     assert not Refund.objects.filter(return_request=rr).exists()
@@ -244,17 +248,17 @@ def test_stale_action_explains_the_newer_state(agent, second_agent):
 def test_refund_above_the_agents_limit_is_refused_with_the_limit(agent):
     rr = return_in_state("inspected", unit_price=25000)  # policy limit for VAs is $200.00
     with pytest.raises(ActionForbidden, match=r"\$250\.00 is above your limit of \$200\.00; ask a manager"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent))
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent))
     assert not Refund.objects.exists()
 
 
 def test_refund_above_the_limit_goes_through_a_manager(agent, manager, django_capture_on_commit_callbacks):
     rr = return_in_state("inspected", unit_price=25000)
-    services.return_request_refund_approval(
+    payments.return_request_refund_approval(
         return_request=rr, by=Actor.staff(agent), outcome="refund", note="Above my limit."
     )
     with django_capture_on_commit_callbacks(execute=True):
-        rr = services.return_approve_refund(return_request=rr, by=Actor.staff(manager), reference="BANK-77")
+        rr = payments.return_approve_refund(return_request=rr, by=Actor.staff(manager), reference="BANK-77")
     rr.refresh_from_db()
     assert rr.status == "resolved"  # the manual refund with a reference is confirmed by the task on commit
     refund = Refund.objects.get(return_request=rr)
@@ -269,8 +273,8 @@ def test_refund_above_the_limit_goes_through_a_manager(agent, manager, django_ca
 def test_agent_may_lower_a_refund_into_their_limit_with_a_reason(agent):
     rr = return_in_state("inspected", unit_price=25000)
     with pytest.raises(Exception, match="Say why"):
-        services.return_issue_refund(return_request=rr, by=Actor.staff(agent), amount=15000)
-    rr = services.return_issue_refund(
+        payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), amount=15000)
+    rr = payments.return_issue_refund(
         return_request=rr,
         by=Actor.staff(agent),
         amount=15000,

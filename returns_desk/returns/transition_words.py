@@ -10,7 +10,7 @@ class ActionWords:
     internal: bool = False  # not shown on the customer's timeline
 
 
-ACTIONS: dict[str, ActionWords] = {
+TRANSITION_WORDS: dict[str, ActionWords] = {
     "request_info": ActionWords("Ask the customer", "asked for more information"),
     "info_received": ActionWords("Mark information received", "marked as answered"),
     "approve": ActionWords("Approve", "approved"),

@@ -1,0 +1,426 @@
+"""The money transitions of a return: refund, store credit, exchange, and a manager's approval of any of them.
+
+Each passes the order's money rule (`money_rule.authorize`, under the order's and the return's row locks) and
+the acting VA's limit; above the limit a VA asks a manager, who approves up to the rule's ceiling. They run
+through the returns engine like every transition; the step object of each decides the money under the locks
+and then knows the words for the timeline (staff) and for the customer.
+"""
+
+from dataclasses import dataclass
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor, display_name
+from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, ServiceError
+from returns_desk.core.money import format_money
+from returns_desk.orders.models import Product
+from returns_desk.orders.services import order_create_replacement
+from returns_desk.payments import money_rule
+from returns_desk.payments.selectors import store_credit_balance
+from returns_desk.returns.models import MoneyOutcome, ReturnItem, ReturnRequest, ReturnStatus
+from returns_desk.returns.pricing import returnless_settlement
+from returns_desk.returns.services import CONDITION_REFUSALS, required, run_transition
+
+from .refunds import refund_record_for_return
+from .store_credit import exchange_authorize, store_credit_issue_for_return
+
+
+def _person_and_limit(decision: dict, by: Actor, currency: str) -> str:
+    who = display_name(by.user) if by.kind == Actor.STAFF and by.user else by.kind.capitalize()
+    limit = decision.get("limit")
+    if limit is None:
+        return f"by {who} (no limit applies)"
+    return f"by {who} (within the limit of {format_money(limit, currency)})"
+
+
+def _decision_body(
+    what: str, amount: int, decision: dict, by: Actor, rr: ReturnRequest, reason: str = "", extra: str = ""
+) -> str:
+    """Who gave back what, under which limit, and what remained: the money decision in words. `what` ends with
+    its verb: "Refund sent" reads "Refund of $40.00 sent by Ana (within the limit of $200.00); …"."""
+    noun, _, verb = what.rpartition(" ")
+    body = (
+        f"{noun} of {format_money(amount, rr.currency)}{extra} {verb} {_person_and_limit(decision, by, rr.currency)}; "
+        f"{format_money(decision['remaining_before'], rr.currency)} remained refundable."
+    )
+    settled = rr.refund_amount
+    if settled is not None and amount != settled and noun != "Exchange":
+        body += f" Settled at inspection: {format_money(settled, rr.currency)}."
+    return f"{body} Reason: {reason}" if reason else body
+
+
+def _checked_override(rr: ReturnRequest, amount: int | None, reason: str, default: int) -> int:
+    """The amount a person typed, or the settlement; a different figure needs a reason."""
+    if amount is None:
+        return default
+    if amount <= 0:
+        raise ServiceError("The amount must be more than zero.")
+    if amount != default and not reason.strip():
+        raise ServiceError(f"Say why the amount differs from the settlement of {format_money(default, rr.currency)}.")
+    return amount
+
+
+def _last_refund_amount(rr: ReturnRequest) -> int:
+    last = rr.refunds.order_by("-attempt").values_list("amount", flat=True).first()
+    return last if last is not None else (rr.refund_amount or 0)
+
+
+class MoneyStep:
+    """What a money transition gives back, decided under the locks by `apply`; only then are its words known
+    (`body` for the timeline, `customer` for the customer)."""
+
+    body = ""
+    customer = ""
+
+    def apply(self, rr: ReturnRequest) -> dict:
+        raise NotImplementedError
+
+
+class RefundStep(MoneyStep):
+    def __init__(self, by: Actor, *, amount: int | None = None, reason: str = "", reference: str = ""):
+        self.by, self.amount, self.reason, self.reference = by, amount, reason, reference
+
+    def amount_of(self, rr: ReturnRequest) -> int:
+        return (rr.refund_amount or 0) if self.amount is None else self.amount
+
+    def apply(self, rr: ReturnRequest) -> dict:
+        amount = self.amount_of(rr)
+        refund, decision = refund_record_for_return(
+            return_request=rr, by=self.by, amount=amount, reference=self.reference
+        )
+        manual = refund.provider == "manual"
+        what = "Refund recorded" if manual else "Refund sent"
+        self.body = _decision_body(what, amount, decision, self.by, rr, self.reason)
+        by_when = f"{refund.expected_by:%d %B %Y}"
+        self.customer = (
+            f"We refunded {refund.amount_display} (payment reference {refund.provider_refund_id}); "
+            f"you should see it by {by_when}."
+            if manual
+            else f"We sent a refund of {refund.amount_display} to your original payment method; "
+            f"you should see it by {by_when}."
+        )
+        return {"money": {"outcome": "refund", **decision}, "refund_id": refund.pk, "amount": amount}
+
+
+class OverriddenRefund(RefundStep):
+    """The settlement (or, for a retry, the failed attempt's amount), or a figure typed with a reason."""
+
+    def __init__(self, by: Actor, *, amount: int | None, reason: str, reference: str, retry: bool = False):
+        super().__init__(by, amount=amount, reason=reason.strip(), reference=reference)
+        self.retry = retry
+
+    def amount_of(self, rr: ReturnRequest) -> int:
+        default = _last_refund_amount(rr) if self.retry else (rr.refund_amount or 0)
+        return _checked_override(rr, self.amount, self.reason, default)
+
+
+class CreditStep(MoneyStep):
+    """Store credit for the settlement (or a figure typed with a reason), plus the quoted terms' bonus."""
+
+    def __init__(self, by: Actor, *, amount: int | None = None, reason: str = "", checked: bool = True):
+        self.by, self.amount, self.reason, self.checked = by, amount, reason.strip(), checked
+
+    def apply(self, rr: ReturnRequest) -> dict:
+        base = (
+            _checked_override(rr, self.amount, self.reason, rr.refund_amount or 0) if self.checked else self.amount
+        ) or 0
+        entry, decision = store_credit_issue_for_return(return_request=rr, by=self.by, base=base)
+        bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
+        extra = f"{bonus} ({entry.code})"
+        self.body = _decision_body("Store credit issued", base, decision, self.by, rr, self.reason, extra)
+        until = f", valid until {entry.expires_on:%d %B %Y}" if entry.expires_on else ""
+        self.customer = f"Store credit of {entry.amount_display} issued: code {entry.code}{until}."
+        return {
+            "money": {"outcome": "store_credit", **decision},
+            "store_credit_code": entry.code,
+            "amount": entry.amount,
+            "bonus": entry.bonus,
+            "balance": store_credit_balance(rr.email),  # the customer's, this credit included, for their email
+        }
+
+
+@dataclass(frozen=True)
+class Replacement:
+    sku: str
+    quantity: int
+    value: int  # what it is worth to the money rule
+
+
+def _replacements(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacement]:
+    """The VA's choice first, then the customer's, then the same SKU again; each valued for the money rule:
+    like for like at what was paid for the line, another size or colour at its price today."""
+    accepted = rr.items.select_related("order_line", "exchange_product")
+    items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
+    if not items:
+        raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
+    if set(chosen) - {i.pk for i in items}:
+        raise ServiceError("Replacements can only be chosen for this return's accepted items.")
+    wanted = [
+        (i, chosen.get(i.pk) or (i.exchange_product.sku if i.exchange_product else i.order_line.sku)) for i in items
+    ]
+    prices = dict(Product.objects.filter(sku__in={sku for _, sku in wanted}).values_list("sku", "price"))
+    result = []
+    for item, sku in wanted:
+        if sku == item.order_line.sku:
+            unit = item.order_line.unit_price
+        elif sku in prices:
+            unit = prices[sku]
+        else:
+            raise ServiceError(f"There is no product {sku}.")
+        result.append(Replacement(sku, item.quantity, unit * item.quantity))
+    return result
+
+
+class ExchangeStep(MoneyStep):
+    """Replacements shipped as a zero-priced order; their value passes the money rule like any outcome."""
+
+    def __init__(self, by: Actor, *, carrier: str, tracking_number: str, chosen: dict[int, str], reason: str = ""):
+        self.by, self.carrier, self.tracking_number, self.chosen, self.reason = (
+            by,
+            carrier,
+            tracking_number,
+            chosen,
+            reason,
+        )
+
+    def apply(self, rr: ReturnRequest) -> dict:
+        replacements = _replacements(rr, self.chosen)
+        value = sum(r.value for r in replacements)
+        decision = exchange_authorize(return_request=rr, value=value, settled=rr.refund_amount or 0, by=self.by)
+        replacement = order_create_replacement(
+            original=rr.order,
+            items=[(r.sku, r.quantity) for r in replacements],
+            number=f"{rr.order.number}-X{rr.pk}",
+            carrier=self.carrier,
+            tracking_number=self.tracking_number,
+        )
+        rr.exchange_order, rr.exchange_value = replacement, value
+        shipped = f"{self.carrier} {self.tracking_number}"
+        self.body = f"Replacement shipped: {shipped}. " + _decision_body(
+            "Exchange shipped", value, decision, self.by, rr, self.reason
+        )
+        self.customer = f"Your replacement is on its way: {shipped}".strip() + "."
+        return {
+            "money": {"outcome": "exchange", **decision},
+            "exchange_order": replacement.number,
+            "skus": [r.sku for r in replacements],
+            "exchange_value": value,
+        }
+
+
+def _run_money(rr: ReturnRequest, action: str, by: Actor, step: MoneyStep, *, prepare=None, data=None):
+    """A money transition: the order is locked first, and the event's words are the decision the step made."""
+    return run_transition(
+        return_request=rr,
+        action=action,
+        by=by,
+        prepare=prepare,
+        apply=step.apply,
+        lock_order=True,
+        data=data,
+        body=lambda: step.body,
+        customer_body=lambda: step.customer,
+    )
+
+
+def return_issue_refund(
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    amount: int | None = None,
+    override_reason: str = "",
+    reference: str = "",
+) -> ReturnRequest:
+    """Send the refund (within the VA's limit and the money rule); a figure other than the settlement needs a
+    reason. The settlement itself is never changed."""
+    step = OverriddenRefund(by, amount=amount, reason=override_reason, reference=reference)
+    return _run_money(return_request, "issue_refund", by, step)
+
+
+def return_retry_refund(
+    *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = "", reference: str = ""
+) -> ReturnRequest:
+    """A new refund attempt after a failure: the same amount as the failed one by default, the same rule, the
+    same limit (a manager-approved amount above the VA's limit goes back to a manager)."""
+    step = OverriddenRefund(by, amount=amount, reason=reason, reference=reference, retry=True)
+    return _run_money(return_request, "retry_refund", by, step)
+
+
+def return_refund_without_return(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    """Refund now and let the customer keep the item, when the quoted terms' threshold allows it."""
+
+    def prepare(rr: ReturnRequest) -> None:
+        rr.returnless, rr.refund_amount = True, returnless_settlement(rr)
+
+    step = RefundStep(by, reference=reference)
+    return _run_money(return_request, "refund_without_return", by, step, prepare=prepare)
+
+
+def return_issue_store_credit(
+    *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = ""
+) -> ReturnRequest:
+    """Store credit for the settlement (or a figure given with a reason), plus the quoted terms' bonus."""
+    return _run_money(return_request, "issue_store_credit", by, CreditStep(by, amount=amount, reason=reason))
+
+
+def return_ship_exchange(
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    carrier: str,
+    tracking_number: str,
+    replacement_skus: dict[int, str] | None = None,
+) -> ReturnRequest:
+    """Ship replacements as a zero-priced order (`replacement_skus`: return item id -> SKU); stock is taken,
+    never below zero, and the replacements' value passes the money rule like any other outcome."""
+    tracking_number = required(tracking_number, "the tracking number of the replacement")
+    carrier = carrier.strip()
+    step = ExchangeStep(by, carrier=carrier, tracking_number=tracking_number, chosen=replacement_skus or {})
+    data = {"carrier": carrier, "tracking_number": tracking_number}
+    return _run_money(return_request, "ship_exchange", by, step, data=data)
+
+
+def default_request_amount(rr: ReturnRequest, outcome: str) -> int:
+    """The figure a request for `outcome` starts from: the settlement (for a returnless refund, the quote)."""
+    if outcome == MoneyOutcome.RETURNLESS:
+        return returnless_settlement(rr)
+    if outcome == MoneyOutcome.REFUND and rr.status == ReturnStatus.REFUND_FAILED:
+        return _last_refund_amount(rr)
+    return rr.refund_amount or 0
+
+
+# What a VA may ask a manager for, from each state.
+REQUESTABLE = {
+    ReturnStatus.APPROVED: {MoneyOutcome.RETURNLESS},
+    ReturnStatus.INSPECTED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT, MoneyOutcome.EXCHANGE},
+    ReturnStatus.REFUND_FAILED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT},
+}
+
+
+class ApprovalRequest:
+    """A VA's request, checked under the locks against the money rule (a manager can approve up to its
+    ceiling, never beyond) and kept apart from the settlement, which a denial leaves as it was."""
+
+    def __init__(self, by: Actor, *, outcome: str, amount: int | None, reason: str, note: str, details: dict):
+        self.by, self.outcome, self.amount, self.reason = by, outcome, amount, reason.strip()
+        self.note, self.details = note.strip(), details
+        self.body, self.data = "", {}
+
+    def _asked(self, rr: ReturnRequest) -> int:
+        if self.outcome not in REQUESTABLE.get(rr.status, set()):
+            raise ActionNotAllowed(
+                f"{MoneyOutcome(self.outcome).label} can't be asked for while the return is {rr.get_status_display()}."
+            )
+        if self.outcome == MoneyOutcome.RETURNLESS and not rr.returnless_allowed_by_policy():
+            raise ActionNotAllowed(CONDITION_REFUSALS["returnless_allowed_by_policy"])
+        asked = _checked_override(rr, self.amount, self.reason, default_request_amount(rr, self.outcome))
+        if self.outcome == MoneyOutcome.EXCHANGE:
+            asked = sum(r.value for r in _replacements(rr, self.details.get("replacements") or {}))
+        what = f"ask for {MoneyOutcome(self.outcome).label.lower()} of"
+        why = money_rule.refusal(money_rule.position_for(rr), asked, what=what)
+        if why:
+            raise ServiceError(why)
+        return asked
+
+    def prepare(self, rr: ReturnRequest) -> None:
+        asked = self._asked(rr)
+        rr.requested_outcome, rr.requested_amount = self.outcome, asked
+        rr.requested_reason = self.reason or self.note
+        rr.requested_details = {k: v for k, v in self.details.items() if v not in (None, "", {})}
+        rr.requested_by, rr.requested_at, rr.requested_from = self.by.user, clock.now(), rr.status
+        limit = money_rule.limit_for(self.by, rr)
+        self.body = (
+            f"{display_name(self.by.user)} asks a manager to approve {MoneyOutcome(self.outcome).label.lower()} of "
+            f"{format_money(asked, rr.currency)} (settled at inspection: {rr.refund_amount_display}"
+            + (f"; their limit {format_money(limit, rr.currency)}" if limit is not None else "")
+            + ")."
+            + (f" Reason: {self.reason}" if self.reason else "")
+            + (f" {self.note}" if self.note else "")
+        )
+        self.data = {
+            "money": {"outcome": self.outcome, "requested": asked, "limit": limit, "settled": rr.refund_amount}
+        }
+
+
+def return_request_refund_approval(
+    *,
+    return_request: ReturnRequest,
+    by: Actor,
+    outcome: str = MoneyOutcome.REFUND,
+    amount: int | None = None,
+    override_reason: str = "",
+    note: str = "",
+    details: dict | None = None,
+) -> ReturnRequest:
+    """Ask a manager to approve an outcome and its amount (above the VA's limit, or after a failure)."""
+    if outcome not in MoneyOutcome.values:
+        raise ServiceError("Choose the outcome to ask for: refund, store credit, exchange or refund without return.")
+    if by.kind != Actor.STAFF:
+        raise ActionForbidden("Only desk staff can ask a manager to approve money.")
+    request = ApprovalRequest(
+        by, outcome=outcome, amount=amount, reason=override_reason, note=note, details=details or {}
+    )
+    return run_transition(
+        return_request=return_request,
+        action="request_refund_approval",
+        by=by,
+        prepare=request.prepare,
+        apply=lambda rr: request.data,
+        body=lambda: request.body,
+        lock_order=True,
+    )
+
+
+class ApprovedStep(MoneyStep):
+    """A manager approves the outcome asked for, at the amount asked: the step of that outcome, run now."""
+
+    def __init__(self, by: Actor, *, reference: str):
+        self.by, self.reference = by, reference
+
+    def _step_for(self, rr: ReturnRequest) -> MoneyStep:
+        outcome, amount = rr.requested_outcome, rr.requested_amount
+        if outcome in (MoneyOutcome.REFUND, MoneyOutcome.RETURNLESS):
+            if outcome == MoneyOutcome.RETURNLESS:
+                rr.returnless = True
+            return RefundStep(self.by, amount=amount, reference=self.reference)
+        if outcome == MoneyOutcome.STORE_CREDIT:
+            return CreditStep(self.by, amount=amount, checked=False)
+        details = rr.requested_details or {}
+        return ExchangeStep(
+            self.by,
+            carrier=details.get("carrier", ""),
+            tracking_number=details.get("tracking_number", ""),
+            chosen={int(k): v for k, v in (details.get("replacements") or {}).items()},
+        )
+
+    def apply(self, rr: ReturnRequest) -> dict:
+        asked_by = display_name(rr.requested_by) if rr.requested_by_id else "the desk"
+        step = self._step_for(rr)
+        result = step.apply(rr)
+        self.body = f"Approved {MoneyOutcome(rr.requested_outcome).label.lower()} asked by {asked_by}. {step.body}"
+        self.customer = step.customer
+        return result
+
+
+def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
+    """A manager approves the outcome asked for, at the amount asked, up to the money rule's ceiling."""
+    return _run_money(return_request, "approve_refund", by, ApprovedStep(by, reference=reference))
+
+
+def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
+    """A manager declines the request; the return goes back where it was asked from, settlement unchanged."""
+    reason = required(reason, "a reason for the VA")
+    words = {"body": ""}
+
+    def apply(rr: ReturnRequest) -> dict:
+        asked_by = display_name(rr.requested_by) if rr.requested_by_id else "the desk"
+        asked = format_money(rr.requested_amount or 0, rr.currency)
+        label = MoneyOutcome(rr.requested_outcome).label.lower() if rr.requested_outcome else "refund"
+        words["body"] = (
+            f"{display_name(by.user)} denied {label} of {asked} asked by {asked_by}: {reason} "
+            f"The settlement stays at {rr.refund_amount_display}."
+        )
+        return {"money": {"denied": rr.requested_amount, "outcome": rr.requested_outcome, "settled": rr.refund_amount}}
+
+    return run_transition(
+        return_request=return_request, action="deny_refund", by=by, apply=apply, body=lambda: words["body"]
+    )

@@ -1,0 +1,45 @@
+"""The return's timeline: the only place that writes `ReturnEvent` rows (one at a time; in bulk for the
+demo seeder and the outbox). Events are append-only: nothing here updates or deletes one."""
+
+from collections.abc import Iterable
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.returns.models import ReturnEvent, ReturnRequest
+
+
+def _actor_fields(by: Actor) -> dict:
+    return {"actor_kind": by.kind, "actor_user": by.user if by.kind == Actor.STAFF else None}
+
+
+def record_event(
+    *,
+    return_request: ReturnRequest,
+    kind: str,
+    by: Actor,
+    body: str,
+    visible_to_customer: bool = False,
+    data: dict | None = None,
+    transition: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    at=None,
+) -> ReturnEvent:
+    """Append one entry (a transition, message, note, refund or dispute news) to the return's timeline."""
+    return ReturnEvent.objects.create(
+        return_request=return_request,
+        kind=kind,
+        **_actor_fields(by),
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        body=body,
+        visible_to_customer=visible_to_customer,
+        data=data or {},
+        created_at=at or clock.now(),
+    )
+
+
+def record_events(events: Iterable[ReturnEvent]) -> list[ReturnEvent]:
+    """Append many prepared entries in one statement (the demo seeder's history, the outbox's notes)."""
+    return ReturnEvent.objects.bulk_create(events)
