@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task  # noqa: TID251 - this module is the sanctioned wrapper
 
+from returns_desk.core import clock
+
 # None: enqueue normally. A frozenset: run those tasks inline, skip the others (see run_tasks_inline).
 _inline: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("run_tasks_inline", default=None)
 
@@ -33,9 +35,7 @@ def enqueue_on_commit(func_path: str, *args, **kwargs) -> None:
 
 def enqueue_later(func_path: str, *args, delay_seconds: float) -> None:
     """Run `func_path(*args)` once, about `delay_seconds` after the current transaction commits."""
-    from django_q.models import Schedule
-
-    from returns_desk.core import clock
+    from django_q.models import Schedule  # django-q's model: loaded only once the app registry is
 
     def schedule() -> None:
         Schedule.objects.create(

@@ -34,7 +34,14 @@ from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.quoted import QuotedTerms
 from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import milestones, services, sla
-from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest, ReturnStatus, new_customer_token
+from returns_desk.returns.models import (
+    ReturnEvent,
+    ReturnItem,
+    ReturnRequest,
+    ReturnStatus,
+    SurveyResponse,
+    new_customer_token,
+)
 from returns_desk.returns.transition_words import TRANSITION_WORDS
 from returns_desk.staff.models import StaffProfile
 
@@ -929,8 +936,6 @@ def _reset_sequences() -> None:
 
 def seed_surveys(rng: random.Random) -> int:
     """About half of the finished returns got a rating, a few days after they were resolved."""
-    from returns_desk.returns.models import SurveyResponse
-
     finished = ReturnRequest.objects.filter(status__in=[S.RESOLVED, S.CLOSED]).exclude(
         pk__in=SurveyResponse.objects.values("return_request_id")
     )

@@ -20,6 +20,7 @@ from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.returns import services as returns
 from returns_desk.returns.models import ReturnRequest, ReturnStatus
+from returns_desk.staff.roles import is_agent
 
 from .models import InboundAttachment, InboundEmail, OutboundEmail
 
@@ -131,8 +132,6 @@ def _file_on_return(inbound: InboundEmail, rr: ReturnRequest) -> None:
 
 def inbound_file_from_triage(*, inbound: InboundEmail, rma_number: str, by: Actor) -> InboundEmail:
     """A person decides which return a triaged email belongs to."""
-    from returns_desk.returns.permissions import is_agent
-
     if not (by.kind == Actor.STAFF and is_agent(by.user)):
         raise ServiceError("Only desk staff can file emails.")
     rr = ReturnRequest.objects.filter(rma_number=rma_number.strip().upper()).first()

@@ -1,12 +1,18 @@
 """Sending the outbox. Safe to run twice: a sent email is never sent again."""
 
+import datetime as dt
 import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from returns_desk.core import clock
+from returns_desk.documents.rendering import file_name
+from returns_desk.documents.services import document_current
+from returns_desk.returns.models import ReturnRequest
+
 from .models import OutboundEmail
-from .services import email_claim, email_mark_failed, email_mark_sent, emails_due
+from .services import email_claim, email_mark_failed, email_mark_sent, email_queue, emails_due
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +33,6 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
     if email.attach_documents and email.return_request_id:
-        from returns_desk.documents.rendering import file_name
-        from returns_desk.documents.services import document_current
-
         for kind in email.attach_documents:
             document = document_current(return_id=email.return_request_id, kind=kind)
             with document.file.open("rb") as handle:
@@ -59,13 +62,6 @@ def send_due_emails() -> str:
 
 
 def _remind(kind: str, statuses, days: float) -> str:
-    import datetime as dt
-
-    from returns_desk.core import clock
-    from returns_desk.returns.models import ReturnRequest
-
-    from .services import email_queue
-
     cutoff = clock.now() - dt.timedelta(days=days)
     due = (
         ReturnRequest.objects.filter(status__in=statuses, status_changed_at__lte=cutoff)

@@ -7,6 +7,7 @@ touches the database: callers record what it answers.
 import functools
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import stripe  # noqa: TID251 - this module is the sanctioned gateway
 from django.conf import settings
@@ -42,10 +43,12 @@ def is_configured() -> bool:
 def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
     # No retries inside the library: our task retries with the same idempotency key, and records
     # each failure where a VA can see it.
-    options = {"max_network_retries": 0, "http_client": stripe.RequestsClient(timeout=timeout)}
-    if api_base:
-        options["base_addresses"] = {"api": api_base}
-    return stripe.StripeClient(api_key, **options)
+    return stripe.StripeClient(
+        api_key,
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=timeout),
+        base_addresses={"api": api_base} if api_base else None,
+    )
 
 
 def client() -> stripe.StripeClient:
@@ -58,6 +61,12 @@ def _payment_params(payment_reference: str) -> dict:
     if payment_reference.startswith(("ch_", "py_")):
         return {"charge": payment_reference}
     raise GatewayRefused(f"“{payment_reference}” is not a Stripe PaymentIntent or charge id.")
+
+
+def _typed(params: dict) -> Any:
+    """Our request parameters for Stripe's typed ones: which of `charge` or `payment_intent` is sent depends on
+    the order's payment reference at run time, which Stripe's TypedDicts cannot say."""
+    return params
 
 
 def _as_refund(obj) -> StripeRefund:
@@ -99,7 +108,7 @@ def create_refund(*, payment_reference: str, amount: int, idempotency_key: str, 
         "metadata": {**metadata, "idempotency_key": idempotency_key},
     }
     return _as_refund(
-        _call(lambda: client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}))
+        _call(lambda: client().v1.refunds.create(params=_typed(params), options={"idempotency_key": idempotency_key}))
     )
 
 
@@ -111,7 +120,7 @@ def find_refund(*, payment_reference: str, idempotency_key: str) -> StripeRefund
     """The refund Stripe made for our key, if any: heals a crash between Stripe's answer and our save,
     and guards against a server that ignores idempotency keys."""
     params = {**_payment_params(payment_reference), "limit": 100}
-    page = _call(lambda: client().v1.refunds.list(params=params))
+    page = _call(lambda: client().v1.refunds.list(params=_typed(params)))
     for obj in page.data:
         refund = _as_refund(obj)
         if refund.idempotency_key == idempotency_key:
@@ -122,7 +131,7 @@ def find_refund(*, payment_reference: str, idempotency_key: str) -> StripeRefund
 def update_dispute_evidence(*, dispute_id: str, evidence: dict, submit: bool) -> dict:
     """Send staged evidence to Stripe; `submit=False` keeps it editable there, `True` sends it to the bank."""
     params = {"evidence": {k: v for k, v in evidence.items() if v}, "submit": submit}
-    result = _call(lambda: client().v1.disputes.update(dispute_id, params=params))
+    result = _call(lambda: client().v1.disputes.update(dispute_id, params=_typed(params)))
     return result.to_dict() if hasattr(result, "to_dict") else dict(result)
 
 

@@ -147,7 +147,7 @@ def _figures(order_ids: list[int]) -> list[tuple[int, int, int, int, int, int, i
         dispute=Dispute._meta.db_table,
         ret=ReturnRequest._meta.db_table,
     )
-    params = [
+    params: list[str | int] = [
         *DEAD_RETURN_STATUSES,
         *NOT_RETURNED_OUTCOMES,
         *[str(s) for s in Refund.ACTIVE_STATUSES],
@@ -156,7 +156,10 @@ def _figures(order_ids: list[int]) -> list[tuple[int, int, int, int, int, int, i
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [tuple(int(v or 0) for v in row) for row in cursor.fetchall()]
+        return [
+            (int(a or 0), int(b or 0), int(c or 0), int(d or 0), int(e or 0), int(f or 0), int(g or 0))
+            for a, b, c, d, e, f, g in cursor.fetchall()
+        ]
 
 
 def positions_for(returns: Iterable) -> dict[int, MoneyPosition]:

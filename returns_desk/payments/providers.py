@@ -77,7 +77,7 @@ class StripeProvider:
         return _answer(found) if found else None
 
 
-PROVIDERS = {Refund.Provider.MANUAL: ManualProvider(), Refund.Provider.STRIPE: StripeProvider()}
+PROVIDERS: dict[str, object] = {Refund.Provider.MANUAL: ManualProvider(), Refund.Provider.STRIPE: StripeProvider()}
 
 
 def provider_for(name: str):

@@ -18,6 +18,7 @@ from .services import (
     refund_record_provider_error,
     store_credit_expire_due,
 )
+from .webhooks import process_stored_event
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,4 @@ def expire_store_credit() -> str:
 
 
 def process_stripe_event(event_id: int) -> str:
-    from .webhooks import process_stored_event
-
     return process_stored_event(event_id)

@@ -16,7 +16,7 @@ class ReturnItemInline(admin.TabularInline):
     model = ReturnItem
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "order_line",
         "quantity",
         "reason",
@@ -25,7 +25,7 @@ class ReturnItemInline(admin.TabularInline):
         "outcome",
         "disposition",
         "refundable_amount",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -36,7 +36,7 @@ class ReturnEventInline(admin.TabularInline):
     model = ReturnEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor_kind", "actor_user", "transition", "from_state", "to_state", "body"]
+    fields = ("created_at", "kind", "actor_kind", "actor_user", "transition", "from_state", "to_state", "body")
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -101,7 +101,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "status_changed_at",
         "ticket_link",
     ]
-    fields = ["ticket_link", *readonly_fields[:-1], "priority"]
+    fields = ("ticket_link", *readonly_fields[:-1], "priority")
     inlines = [ReturnItemInline, ReturnEventInline]
     actions = [
         _transition_action("approve", services.return_approve),

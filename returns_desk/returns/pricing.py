@@ -76,13 +76,13 @@ def order_facts(order: Order, *, given_back: int | None = None) -> engine.OrderF
 
 def exchange_options(lines: Sequence[OrderLine]) -> dict[int, list[Product]]:
     """For each line, the in-stock sizes and colours of the same style (the same SKU included)."""
-    styles = {line.product.style for line in lines if line.product_id and line.product.style}
+    styles = {line.product.style for line in lines if line.product is not None and line.product.style}
     in_stock = Product.objects.filter(style__in=styles, stock__gt=0).order_by("sku") if styles else []
     by_style: dict[str, list[Product]] = {}
     for product in in_stock:
         by_style.setdefault(product.style, []).append(product)
     return {
-        line.pk: by_style.get(line.product.style, []) if line.product_id and line.product.style else []
+        line.pk: by_style.get(line.product.style, []) if line.product is not None and line.product.style else []
         for line in lines
     }
 

@@ -36,4 +36,6 @@ def available_actions(rr: ReturnRequest, actor) -> list[str]:
     Conditions are left to the moment of use: some are met by the action's own form (an inspection
     records every item), and a refusal then says why in words.
     """
-    return [t.name for t in rr.get_all_status_transitions() if t.source in (rr.status, "*") and t.has_perm(rr, actor)]
+    # django-fsm adds get_all_<field>_transitions to the model class at run time.
+    transitions = rr.get_all_status_transitions()  # type: ignore[attr-defined]
+    return [t.name for t in transitions if t.source in (rr.status, "*") and t.has_perm(rr, actor)]

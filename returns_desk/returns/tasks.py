@@ -56,6 +56,8 @@ def escalate_sla_breaches() -> str:
     overdue = ReturnRequest.objects.filter(sla_due_at__lt=now).order_by("sla_due_at", "pk")[:BATCH]
     breached = []
     for rr in overdue:
+        if rr.sla_due_at is None:  # not due at all (the filter above already leaves these out)
+            continue
         marker = f"{rr.status}@{rr.sla_due_at.isoformat()}"
         if ReturnEvent.objects.filter(return_request=rr, kind="note", data__sla_breach=marker).exists():
             continue  # already escalated for this due moment

@@ -2,12 +2,19 @@
 
 - `refunds`: a refund recorded under the money rule, sent by a task, its answer applied once.
 - `store_credit`: credit issued (with the quoted bonus), redeemed, expired.
-- `outcomes`: the return's money transitions (refund, store credit, exchange, a manager's approval).
+- `outcomes`: the return's money transitions (refund, store credit, exchange); `approvals`: a manager's.
 - `disputes`: chargebacks as Stripe reports them, and the evidence sent back.
 
 Callers import the services from here: `from returns_desk.payments import services`.
 """
 
+from .approvals import (
+    REQUESTABLE,
+    default_request_amount,
+    return_approve_refund,
+    return_deny_refund,
+    return_request_refund_approval,
+)
 from .disputes import (
     DisputeNotForDesk,
     dispute_apply_stripe,
@@ -17,15 +24,10 @@ from .disputes import (
     dispute_stage_evidence,
 )
 from .outcomes import (
-    REQUESTABLE,
     Replacement,
-    default_request_amount,
-    return_approve_refund,
-    return_deny_refund,
     return_issue_refund,
     return_issue_store_credit,
     return_refund_without_return,
-    return_request_refund_approval,
     return_retry_refund,
     return_ship_exchange,
 )

@@ -54,17 +54,18 @@ def _dispute_values(obj: dict, order: Order, dispute: Dispute | None, event_type
 
 
 def _tell_the_return(dispute: Dispute, event_type: str, created: bool, previous_status: str | None) -> None:
-    if not dispute.return_request_id:
+    rr = dispute.return_request
+    if rr is None:
         return
     record_event(
-        return_request=dispute.return_request,
+        return_request=rr,
         kind="dispute",
         by=Actor.stripe(),
         body=_dispute_news(dispute, event_type, created, previous_status=previous_status),
         data={"dispute_id": dispute.pk, "event_type": event_type, "funds_withdrawn": dispute.funds_withdrawn},
     )
     if created and dispute.is_open:
-        return_raise_priority(return_request=dispute.return_request, priority=Priority.URGENT)
+        return_raise_priority(return_request=rr, priority=Priority.URGENT)
 
 
 def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: str) -> Dispute:
@@ -136,7 +137,7 @@ INQUIRY_STATUSES = (
     Dispute.Status.WARNING_UNDER_REVIEW,
     Dispute.Status.WARNING_CLOSED,
 )
-SETTLED_WORDS = {
+SETTLED_WORDS: dict[str, str] = {
     Dispute.Status.LOST: "already lost: the bank kept the money",
     Dispute.Status.WON: "already won: the money stays with the shop",
     Dispute.Status.PREVENTED: "already prevented: it never became a chargeback",
@@ -266,7 +267,7 @@ def dispute_record_evidence_sent(*, dispute_id: int, submit: bool, error: str = 
                 dispute.evidence_staged_at = now
         dispute.updated_at = now
         dispute.save()
-        if dispute.return_request_id:
+        if dispute.return_request is not None:
             body = (
                 f"Sending dispute evidence to Stripe failed: {error}"
                 if error

@@ -8,17 +8,15 @@ and then knows the words for the timeline (staff) and for the customer.
 
 from dataclasses import dataclass
 
-from returns_desk.core import clock
 from returns_desk.core.actors import Actor, display_name
-from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, ServiceError
+from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
 from returns_desk.orders.models import Product
 from returns_desk.orders.services import order_create_replacement
-from returns_desk.payments import money_rule
 from returns_desk.payments.selectors import store_credit_balance
-from returns_desk.returns.models import MoneyOutcome, ReturnItem, ReturnRequest, ReturnStatus
+from returns_desk.returns.models import ReturnItem, ReturnRequest
 from returns_desk.returns.pricing import returnless_settlement
-from returns_desk.returns.services import CONDITION_REFUSALS, required, run_transition
+from returns_desk.returns.services import required, run_transition
 
 from .refunds import refund_record_for_return
 from .store_credit import exchange_authorize, store_credit_issue_for_return
@@ -48,7 +46,7 @@ def _decision_body(
     return f"{body} Reason: {reason}" if reason else body
 
 
-def _checked_override(rr: ReturnRequest, amount: int | None, reason: str, default: int) -> int:
+def checked_override(rr: ReturnRequest, amount: int | None, reason: str, default: int) -> int:
     """The amount a person typed, or the settlement; a different figure needs a reason."""
     if amount is None:
         return default
@@ -59,7 +57,7 @@ def _checked_override(rr: ReturnRequest, amount: int | None, reason: str, defaul
     return amount
 
 
-def _last_refund_amount(rr: ReturnRequest) -> int:
+def last_refund_amount(rr: ReturnRequest) -> int:
     last = rr.refunds.order_by("-attempt").values_list("amount", flat=True).first()
     return last if last is not None else (rr.refund_amount or 0)
 
@@ -109,8 +107,8 @@ class OverriddenRefund(RefundStep):
         self.retry = retry
 
     def amount_of(self, rr: ReturnRequest) -> int:
-        default = _last_refund_amount(rr) if self.retry else (rr.refund_amount or 0)
-        return _checked_override(rr, self.amount, self.reason, default)
+        default = last_refund_amount(rr) if self.retry else (rr.refund_amount or 0)
+        return checked_override(rr, self.amount, self.reason, default)
 
 
 class CreditStep(MoneyStep):
@@ -121,7 +119,7 @@ class CreditStep(MoneyStep):
 
     def apply(self, rr: ReturnRequest) -> dict:
         base = (
-            _checked_override(rr, self.amount, self.reason, rr.refund_amount or 0) if self.checked else self.amount
+            checked_override(rr, self.amount, self.reason, rr.refund_amount or 0) if self.checked else self.amount
         ) or 0
         entry, decision = store_credit_issue_for_return(return_request=rr, by=self.by, base=base)
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
@@ -145,7 +143,7 @@ class Replacement:
     value: int  # what it is worth to the money rule
 
 
-def _replacements(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacement]:
+def replacements_for(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacement]:
     """The VA's choice first, then the customer's, then the same SKU again; each valued for the money rule:
     like for like at what was paid for the line, another size or colour at its price today."""
     accepted = rr.items.select_related("order_line", "exchange_product")
@@ -183,7 +181,7 @@ class ExchangeStep(MoneyStep):
         )
 
     def apply(self, rr: ReturnRequest) -> dict:
-        replacements = _replacements(rr, self.chosen)
+        replacements = replacements_for(rr, self.chosen)
         value = sum(r.value for r in replacements)
         decision = exchange_authorize(return_request=rr, value=value, settled=rr.refund_amount or 0, by=self.by)
         replacement = order_create_replacement(
@@ -207,7 +205,7 @@ class ExchangeStep(MoneyStep):
         }
 
 
-def _run_money(rr: ReturnRequest, action: str, by: Actor, step: MoneyStep, *, prepare=None, data=None):
+def run_money(rr: ReturnRequest, action: str, by: Actor, step: MoneyStep, *, prepare=None, data=None):
     """A money transition: the order is locked first, and the event's words are the decision the step made."""
     return run_transition(
         return_request=rr,
@@ -233,7 +231,7 @@ def return_issue_refund(
     """Send the refund (within the VA's limit and the money rule); a figure other than the settlement needs a
     reason. The settlement itself is never changed."""
     step = OverriddenRefund(by, amount=amount, reason=override_reason, reference=reference)
-    return _run_money(return_request, "issue_refund", by, step)
+    return run_money(return_request, "issue_refund", by, step)
 
 
 def return_retry_refund(
@@ -242,7 +240,7 @@ def return_retry_refund(
     """A new refund attempt after a failure: the same amount as the failed one by default, the same rule, the
     same limit (a manager-approved amount above the VA's limit goes back to a manager)."""
     step = OverriddenRefund(by, amount=amount, reason=reason, reference=reference, retry=True)
-    return _run_money(return_request, "retry_refund", by, step)
+    return run_money(return_request, "retry_refund", by, step)
 
 
 def return_refund_without_return(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
@@ -252,14 +250,14 @@ def return_refund_without_return(*, return_request: ReturnRequest, by: Actor, re
         rr.returnless, rr.refund_amount = True, returnless_settlement(rr)
 
     step = RefundStep(by, reference=reference)
-    return _run_money(return_request, "refund_without_return", by, step, prepare=prepare)
+    return run_money(return_request, "refund_without_return", by, step, prepare=prepare)
 
 
 def return_issue_store_credit(
     *, return_request: ReturnRequest, by: Actor, amount: int | None = None, reason: str = ""
 ) -> ReturnRequest:
     """Store credit for the settlement (or a figure given with a reason), plus the quoted terms' bonus."""
-    return _run_money(return_request, "issue_store_credit", by, CreditStep(by, amount=amount, reason=reason))
+    return run_money(return_request, "issue_store_credit", by, CreditStep(by, amount=amount, reason=reason))
 
 
 def return_ship_exchange(
@@ -276,151 +274,4 @@ def return_ship_exchange(
     carrier = carrier.strip()
     step = ExchangeStep(by, carrier=carrier, tracking_number=tracking_number, chosen=replacement_skus or {})
     data = {"carrier": carrier, "tracking_number": tracking_number}
-    return _run_money(return_request, "ship_exchange", by, step, data=data)
-
-
-def default_request_amount(rr: ReturnRequest, outcome: str) -> int:
-    """The figure a request for `outcome` starts from: the settlement (for a returnless refund, the quote)."""
-    if outcome == MoneyOutcome.RETURNLESS:
-        return returnless_settlement(rr)
-    if outcome == MoneyOutcome.REFUND and rr.status == ReturnStatus.REFUND_FAILED:
-        return _last_refund_amount(rr)
-    return rr.refund_amount or 0
-
-
-# What a VA may ask a manager for, from each state.
-REQUESTABLE = {
-    ReturnStatus.APPROVED: {MoneyOutcome.RETURNLESS},
-    ReturnStatus.INSPECTED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT, MoneyOutcome.EXCHANGE},
-    ReturnStatus.REFUND_FAILED: {MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT},
-}
-
-
-class ApprovalRequest:
-    """A VA's request, checked under the locks against the money rule (a manager can approve up to its
-    ceiling, never beyond) and kept apart from the settlement, which a denial leaves as it was."""
-
-    def __init__(self, by: Actor, *, outcome: str, amount: int | None, reason: str, note: str, details: dict):
-        self.by, self.outcome, self.amount, self.reason = by, outcome, amount, reason.strip()
-        self.note, self.details = note.strip(), details
-        self.body, self.data = "", {}
-
-    def _asked(self, rr: ReturnRequest) -> int:
-        if self.outcome not in REQUESTABLE.get(rr.status, set()):
-            raise ActionNotAllowed(
-                f"{MoneyOutcome(self.outcome).label} can't be asked for while the return is {rr.get_status_display()}."
-            )
-        if self.outcome == MoneyOutcome.RETURNLESS and not rr.returnless_allowed_by_policy():
-            raise ActionNotAllowed(CONDITION_REFUSALS["returnless_allowed_by_policy"])
-        asked = _checked_override(rr, self.amount, self.reason, default_request_amount(rr, self.outcome))
-        if self.outcome == MoneyOutcome.EXCHANGE:
-            asked = sum(r.value for r in _replacements(rr, self.details.get("replacements") or {}))
-        what = f"ask for {MoneyOutcome(self.outcome).label.lower()} of"
-        why = money_rule.refusal(money_rule.position_for(rr), asked, what=what)
-        if why:
-            raise ServiceError(why)
-        return asked
-
-    def prepare(self, rr: ReturnRequest) -> None:
-        asked = self._asked(rr)
-        rr.requested_outcome, rr.requested_amount = self.outcome, asked
-        rr.requested_reason = self.reason or self.note
-        rr.requested_details = {k: v for k, v in self.details.items() if v not in (None, "", {})}
-        rr.requested_by, rr.requested_at, rr.requested_from = self.by.user, clock.now(), rr.status
-        limit = money_rule.limit_for(self.by, rr)
-        self.body = (
-            f"{display_name(self.by.user)} asks a manager to approve {MoneyOutcome(self.outcome).label.lower()} of "
-            f"{format_money(asked, rr.currency)} (settled at inspection: {rr.refund_amount_display}"
-            + (f"; their limit {format_money(limit, rr.currency)}" if limit is not None else "")
-            + ")."
-            + (f" Reason: {self.reason}" if self.reason else "")
-            + (f" {self.note}" if self.note else "")
-        )
-        self.data = {
-            "money": {"outcome": self.outcome, "requested": asked, "limit": limit, "settled": rr.refund_amount}
-        }
-
-
-def return_request_refund_approval(
-    *,
-    return_request: ReturnRequest,
-    by: Actor,
-    outcome: str = MoneyOutcome.REFUND,
-    amount: int | None = None,
-    override_reason: str = "",
-    note: str = "",
-    details: dict | None = None,
-) -> ReturnRequest:
-    """Ask a manager to approve an outcome and its amount (above the VA's limit, or after a failure)."""
-    if outcome not in MoneyOutcome.values:
-        raise ServiceError("Choose the outcome to ask for: refund, store credit, exchange or refund without return.")
-    if by.kind != Actor.STAFF:
-        raise ActionForbidden("Only desk staff can ask a manager to approve money.")
-    request = ApprovalRequest(
-        by, outcome=outcome, amount=amount, reason=override_reason, note=note, details=details or {}
-    )
-    return run_transition(
-        return_request=return_request,
-        action="request_refund_approval",
-        by=by,
-        prepare=request.prepare,
-        apply=lambda rr: request.data,
-        body=lambda: request.body,
-        lock_order=True,
-    )
-
-
-class ApprovedStep(MoneyStep):
-    """A manager approves the outcome asked for, at the amount asked: the step of that outcome, run now."""
-
-    def __init__(self, by: Actor, *, reference: str):
-        self.by, self.reference = by, reference
-
-    def _step_for(self, rr: ReturnRequest) -> MoneyStep:
-        outcome, amount = rr.requested_outcome, rr.requested_amount
-        if outcome in (MoneyOutcome.REFUND, MoneyOutcome.RETURNLESS):
-            if outcome == MoneyOutcome.RETURNLESS:
-                rr.returnless = True
-            return RefundStep(self.by, amount=amount, reference=self.reference)
-        if outcome == MoneyOutcome.STORE_CREDIT:
-            return CreditStep(self.by, amount=amount, checked=False)
-        details = rr.requested_details or {}
-        return ExchangeStep(
-            self.by,
-            carrier=details.get("carrier", ""),
-            tracking_number=details.get("tracking_number", ""),
-            chosen={int(k): v for k, v in (details.get("replacements") or {}).items()},
-        )
-
-    def apply(self, rr: ReturnRequest) -> dict:
-        asked_by = display_name(rr.requested_by) if rr.requested_by_id else "the desk"
-        step = self._step_for(rr)
-        result = step.apply(rr)
-        self.body = f"Approved {MoneyOutcome(rr.requested_outcome).label.lower()} asked by {asked_by}. {step.body}"
-        self.customer = step.customer
-        return result
-
-
-def return_approve_refund(*, return_request: ReturnRequest, by: Actor, reference: str = "") -> ReturnRequest:
-    """A manager approves the outcome asked for, at the amount asked, up to the money rule's ceiling."""
-    return _run_money(return_request, "approve_refund", by, ApprovedStep(by, reference=reference))
-
-
-def return_deny_refund(*, return_request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
-    """A manager declines the request; the return goes back where it was asked from, settlement unchanged."""
-    reason = required(reason, "a reason for the VA")
-    words = {"body": ""}
-
-    def apply(rr: ReturnRequest) -> dict:
-        asked_by = display_name(rr.requested_by) if rr.requested_by_id else "the desk"
-        asked = format_money(rr.requested_amount or 0, rr.currency)
-        label = MoneyOutcome(rr.requested_outcome).label.lower() if rr.requested_outcome else "refund"
-        words["body"] = (
-            f"{display_name(by.user)} denied {label} of {asked} asked by {asked_by}: {reason} "
-            f"The settlement stays at {rr.refund_amount_display}."
-        )
-        return {"money": {"denied": rr.requested_amount, "outcome": rr.requested_outcome, "settled": rr.refund_amount}}
-
-    return run_transition(
-        return_request=return_request, action="deny_refund", by=by, apply=apply, body=lambda: words["body"]
-    )
+    return run_money(return_request, "ship_exchange", by, step, data=data)

@@ -62,7 +62,7 @@ def failure_words(*, status: str, failure: str, provider: str = Refund.Provider.
         code = failure or "canceled"
         return (
             code,
-            (FAILURE_REASONS.get(failure) if failure == "merchant_request" else CANCELED_REASON),
+            (FAILURE_REASONS[failure] if failure == "merchant_request" else CANCELED_REASON),
             (CUSTOMER_WORDS["canceled"]),
         )
     if failure in FAILURE_REASONS or not failure:

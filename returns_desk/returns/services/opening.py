@@ -29,12 +29,12 @@ def rma_for(pk: int) -> str:
 def _check_exchange_choices(order: Order, items: Sequence[RequestedItem]) -> None:
     """Each wanted product must be a size or colour of the returned line's style and in stock now. (With no
     choice made, as when the desk opens a return, the VA picks the replacement when shipping it.)"""
-    items = [i for i in items if i.exchange_product_id is not None]
+    chosen = [(i, i.exchange_product_id) for i in items if i.exchange_product_id is not None]
     lines = {line.pk: line for line in order.lines.select_related("product")}
-    options = exchange_options([lines[i.order_line_id] for i in items])
-    for item in items:
+    options = exchange_options([lines[i.order_line_id] for i, _ in chosen])
+    for item, product_id in chosen:
         offered = {p.pk: p for p in options[item.order_line_id]}
-        wanted = offered.get(item.exchange_product_id)
+        wanted = offered.get(product_id)
         if wanted is None:
             title = lines[item.order_line_id].title
             raise ServiceError(f"The size or colour chosen for {title} is not available any more; choose again.")

@@ -5,6 +5,7 @@ figures are measured on the embedded database the targets name and your own data
 Pass --database-url to measure another database instead (it must be empty and disposable).
 """
 
+import logging
 import os
 import statistics
 import subprocess
@@ -14,8 +15,20 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.test import Client
+
+from returns_desk.core import clock
+from returns_desk.core.actors import Actor
+from returns_desk.documents import rendering
+from returns_desk.documents.services import _return_for_documents
+from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.returns import services
+from returns_desk.returns.models import ReturnRequest
 
 
 def median_ms(samples: list[float]) -> float:
@@ -60,8 +73,6 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def run_phase(self, phase: str, *, returns: int, orders: int) -> None:
-        import logging
-
         logging.getLogger("django-q").setLevel(logging.WARNING)
         call_command("migrate", verbosity=0)
         if phase == "services":
@@ -72,7 +83,6 @@ class Command(BaseCommand):
         started = time.perf_counter()
         call_command("seed_demo", orders=orders, returns=returns, seed=7, bulk=True, verbosity=0)
         self.emit(f"seed_bulk_{returns}_s", time.perf_counter() - started, "s")
-        from returns_desk.returns.models import ReturnRequest
 
         self.emit("returns_in_database", ReturnRequest.objects.count(), "returns")
         self.emit("transition_approve_ms", self.time_approvals(), "ms")
@@ -88,10 +98,6 @@ class Command(BaseCommand):
 
     def time_label(self, samples: int = 25) -> float:
         """Median warm render of one 4x6 label (data, barcode, QR code, PDF), as the render task does it."""
-        from returns_desk.documents import rendering
-        from returns_desk.documents.services import _return_for_documents
-        from returns_desk.returns.models import ReturnRequest
-
         pk = ReturnRequest.objects.filter(status="approved").values_list("pk", flat=True).first()
         rr = _return_for_documents(pk)
         rendering.render(rr, "label")  # warm: fonts and templates loaded once per process
@@ -104,12 +110,6 @@ class Command(BaseCommand):
 
     def time_approvals(self, samples: int = 200) -> float:
         """Median time of one `approve` through its service, row lock and event included."""
-        from django.contrib.auth import get_user_model
-
-        from returns_desk.core.actors import Actor
-        from returns_desk.returns import services
-        from returns_desk.returns.models import ReturnRequest
-
         agent = Actor.staff(get_user_model().objects.get(username="agent"))
         pending = list(ReturnRequest.objects.filter(status="requested").order_by("pk")[:samples])
         timings = []
@@ -123,11 +123,6 @@ class Command(BaseCommand):
         """Median time of the customer's confirm POST for a two-item return, as the browser sends it:
         session, eligibility, quote, writes and the acknowledgement email queued (not sent)."""
         import datetime as dt
-
-        from django.test import Client
-
-        from returns_desk.core import clock
-        from returns_desk.orders.models import Order, OrderLine, Product
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         products = list(Product.objects.filter(style__gt="").order_by("sku")[:2])
@@ -172,9 +167,6 @@ class Command(BaseCommand):
     def time_desk_queue(self, samples: int = 40) -> tuple[float, float]:
         """Median time of the queue page (All, newest first, 50 rows) for a logged-in VA: as used (counts
         cached for their few seconds) and with the counts recomputed on every view (the worst case)."""
-        from django.contrib.auth import get_user_model
-        from django.core.cache import cache
-        from django.test import Client
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()
@@ -197,11 +189,6 @@ class Command(BaseCommand):
     def time_desk_ticket(self, samples: int = 40) -> float:
         """Median time of the ticket page for the return with the longest timeline (forms, policy panel,
         history and all), as a VA sees it."""
-        from django.contrib.auth import get_user_model
-        from django.db.models import Count
-        from django.test import Client
-
-        from returns_desk.returns.models import ReturnRequest
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()
@@ -227,8 +214,6 @@ class Command(BaseCommand):
     def time_insights(self, samples: int = 15) -> tuple[float, float]:
         """Median time of /desk/insights/ (the last 90 days) for a manager: as served (the report is worked out
         at most every few minutes, and warmed by a task) and worked out from the database on every view."""
-        from django.contrib.auth import get_user_model
-        from django.test import Client
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()

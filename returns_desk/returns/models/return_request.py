@@ -1,70 +1,32 @@
 """A return is one record that is both the customer's ticket and the goods' journey back.
 
-`ReturnRequest.status` moves only through the transition methods below, and those are called only by
-`returns.services`, which lock the row, check the transition, save and write the `ReturnEvent`.
+`ReturnRequest.status` moves only through the transition methods below, and those are called only by the
+transition engine (`returns.services.engine`), which locks the row, checks the transition, saves and writes
+the `ReturnEvent`.
 """
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from returns_desk.core import clock
 from returns_desk.core.money import CURRENCY_CHOICES, format_money
-from returns_desk.orders.models import Order, OrderLine
-from returns_desk.policies.models import ReasonCode
-
-from . import ledger
-from . import permissions as can
-
-
-class ReturnStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    NEEDS_INFO = "needs_info", "Waiting on customer"
-    APPROVED = "approved", "Approved"
-    IN_TRANSIT = "in_transit", "In transit"
-    RECEIVED = "received", "Received"
-    INSPECTED = "inspected", "Inspected"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting manager approval"
-    REFUND_PENDING = "refund_pending", "Refund pending"
-    REFUND_FAILED = "refund_failed", "Refund failed"
-    RESOLVED = "resolved", "Resolved"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    CLOSED = "closed", "Closed"
+from returns_desk.orders.models import Order
+from returns_desk.policies.quoted import QuotedTerms
+from returns_desk.policies.selectors import active_policy
+from returns_desk.returns import ledger
+from returns_desk.returns import permissions as can
+from returns_desk.returns.models.choices import OPEN_STATUSES, MoneyOutcome, Priority, Resolution, ReturnStatus, S
 
 
-S = ReturnStatus
-OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.REJECTED, S.CANCELLED, S.CLOSED}
-
-
-# Carriers a parcel can be tracked with, offered to customers ("I've shipped it") and to the desk.
-CARRIERS = ["Royal Mail", "DPD", "Evri", "UPS", "DHL", "FedEx", "USPS", "Other"]
-
-
-class Resolution(models.TextChoices):
-    REFUND = "refund", "Refund to original payment"
-    STORE_CREDIT = "store_credit", "Store credit"
-    EXCHANGE = "exchange", "Exchange"
-
-
-class MoneyOutcome(models.TextChoices):
-    """What a manager is asked to approve: the outcome and its amount, not just "a refund"."""
-
-    REFUND = "refund", "Refund"
-    STORE_CREDIT = "store_credit", "Store credit"
-    EXCHANGE = "exchange", "Exchange"
-    RETURNLESS = "returnless", "Refund without return"
-
-
-class Priority(models.IntegerChoices):
-    LOW = 0, "Low"
-    NORMAL = 1, "Normal"
-    HIGH = 2, "High"
-    URGENT = 3, "Urgent"
+def _checks(*conditions: Callable[[Any], bool]) -> list[Callable[[Any], bool]]:
+    """A transition's conditions. django-fsm's stubs type one as taking any model; ours read a return's fields."""
+    return list(conditions)
 
 
 def new_customer_token() -> str:
@@ -210,12 +172,8 @@ class ReturnRequest(FSMModelMixin, models.Model):
 
     def quoted_terms(self):
         """The terms this return was quoted under (the active policy's only for a return older than that)."""
-        from returns_desk.policies.quoted import QuotedTerms
-
         if self.terms:
             return QuotedTerms.from_json(self.terms)
-        from returns_desk.policies.selectors import active_policy
-
         return QuotedTerms.from_policy(active_policy())
 
     def has_open_dispute(self) -> bool:
@@ -279,7 +237,11 @@ class ReturnRequest(FSMModelMixin, models.Model):
         """The parcel arrived at the warehouse."""
 
     @transition(
-        field=status, source=S.RECEIVED, target=S.INSPECTED, permission=can.staff, conditions=[every_item_inspected]
+        field=status,
+        source=S.RECEIVED,
+        target=S.INSPECTED,
+        permission=can.staff,
+        conditions=_checks(every_item_inspected),
     )
     def inspect(self):
         """Every item graded; the refundable amount is settled."""
@@ -289,7 +251,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=[S.INSPECTED, S.REFUND_FAILED, S.APPROVED],
         target=S.AWAITING_APPROVAL,
         permission=can.staff,
-        conditions=[has_money_request],
+        conditions=_checks(has_money_request),
     )
     def request_refund_approval(self):
         """An outcome above the VA's limit (or off the settlement); a manager decides the outcome asked for."""
@@ -299,7 +261,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=S.AWAITING_APPROVAL,
         target=RETURN_VALUE(S.REFUND_PENDING, S.RESOLVED),
         permission=can.manager,
-        conditions=[no_open_dispute, has_money_request],
+        conditions=_checks(no_open_dispute, has_money_request),
     )
     def approve_refund(self):
         """A manager approved the requested outcome: a refund is sent; credit or an exchange resolves."""
@@ -321,7 +283,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=S.INSPECTED,
         target=S.REFUND_PENDING,
         permission=can.staff,
-        conditions=[no_open_dispute, has_refund_amount],
+        conditions=_checks(no_open_dispute, has_refund_amount),
     )
     def issue_refund(self):
         """Refund sent to the payment provider."""
@@ -344,7 +306,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=S.REFUND_FAILED,
         target=S.REFUND_PENDING,
         permission=can.staff,
-        conditions=[no_open_dispute, has_refund_amount],
+        conditions=_checks(no_open_dispute, has_refund_amount),
     )
     def retry_refund(self):
         """A new refund attempt, with a new idempotency key."""
@@ -354,12 +316,14 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=[S.INSPECTED, S.REFUND_FAILED],
         target=S.RESOLVED,
         permission=can.staff,
-        conditions=[no_open_dispute, has_refund_amount],
+        conditions=_checks(no_open_dispute, has_refund_amount),
     )
     def issue_store_credit(self):
         """Store credit (plus the policy's bonus) instead of money."""
 
-    @transition(field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff, conditions=[no_open_dispute])
+    @transition(
+        field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff, conditions=_checks(no_open_dispute)
+    )
     def ship_exchange(self):
         """The replacement is on its way."""
 
@@ -368,7 +332,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=S.APPROVED,
         target=S.REFUND_PENDING,
         permission=can.staff,
-        conditions=[returnless_allowed_by_policy, no_open_dispute],
+        conditions=_checks(returnless_allowed_by_policy, no_open_dispute),
     )
     def refund_without_return(self):
         """The policy lets the customer keep the item; refund now."""
@@ -378,153 +342,3 @@ class ReturnRequest(FSMModelMixin, models.Model):
     )
     def close(self):
         """Finished; follow-up and survey done or timed out."""
-
-
-class ReturnItem(models.Model):
-    class Grade(models.TextChoices):
-        NEW = "new", "As new, sealed"
-        LIKE_NEW = "like_new", "Like new"
-        USED = "used", "Used"
-        DAMAGED = "damaged", "Damaged"
-
-    class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
-        MISSING = "missing", "Missing from parcel"
-        WRONG_ITEM = "wrong_item", "Wrong item sent back"
-
-    class Disposition(models.TextChoices):
-        RESTOCK = "restock", "Restock"
-        DISPOSE = "dispose", "Dispose"
-        VENDOR = "vendor", "Return to vendor"
-
-    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="items")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_items")
-    quantity = models.PositiveIntegerField()
-    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
-    condition_description = models.TextField(blank=True, help_text="The customer's own words.")
-    grade = models.CharField(max_length=20, choices=Grade.choices, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
-    inspection_note = models.TextField(blank=True)
-    refundable_amount = models.PositiveIntegerField(default=0, help_text="Minor units, settled at inspection.")
-    exchange_product = models.ForeignKey(
-        "orders.Product",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The size or colour the customer asked for in exchange.",
-    )
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="return_item_quantity_positive")]
-        indexes = [
-            # Cover units returned per line and per reason (insights) without reading the items' rows.
-            models.Index(fields=["order_line", "return_request", "quantity"], name="item_line_cover_idx"),
-            models.Index(fields=["return_request", "reason", "quantity"], name="item_reason_cover_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.title}"
-
-
-class ReturnPhoto(models.Model):
-    """A customer's photo, re-encoded on upload; kept in private storage and served only through a view that
-    checks who asks (the return's link, or desk staff)."""
-
-    item = models.ForeignKey(ReturnItem, on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(upload_to="return-photos/%Y/%m/")
-    uploaded_at = models.DateTimeField(default=clock.now)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.image.name
-
-
-class SurveyResponse(models.Model):
-    """The customer's 1–5 rating of how the return was handled; one per return."""
-
-    return_request = models.OneToOneField(ReturnRequest, on_delete=models.CASCADE, related_name="survey")
-    score = models.PositiveSmallIntegerField(choices=[(n, str(n)) for n in range(1, 6)])
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score_1_to_5")]
-
-    def __str__(self) -> str:
-        return f"{self.return_request_id}: {self.score}/5"
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """The timeline is evidence (disputes, audits): rows are added, never changed or removed."""
-
-    def update(self, **kwargs):
-        raise TypeError("ReturnEvent rows are append-only; they cannot be updated.")
-
-    def delete(self):
-        raise TypeError("ReturnEvent rows are append-only; they cannot be deleted.")
-
-
-class ReturnEvent(models.Model):
-    class Kind(models.TextChoices):
-        TRANSITION = "transition", "Status change"
-        MESSAGE = "message", "Message"
-        NOTE = "note", "Internal note"
-        EMAIL = "email", "Email sent"
-        REFUND = "refund", "Refund event"
-        DISPUTE = "dispute", "Dispute event"
-        ASSIGNMENT = "assignment", "Assignment"
-
-    class ActorKind(models.TextChoices):
-        STAFF = "staff", "Staff"
-        CUSTOMER = "customer", "Customer"
-        SYSTEM = "system", "System"
-        STRIPE = "stripe", "Stripe"
-
-    return_request = models.ForeignKey(ReturnRequest, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    transition = models.CharField(max_length=40, blank=True)
-    from_state = models.CharField(max_length=20, choices=ReturnStatus.choices, blank=True)
-    to_state = models.CharField(max_length=20, choices=ReturnStatus.choices, blank=True)
-    body = models.TextField(blank=True)
-    visible_to_customer = models.BooleanField(default=False)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["return_request", "created_at"])]
-
-    def __str__(self) -> str:
-        what = self.transition or self.get_kind_display()
-        return f"{self.return_request_id}: {what} at {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("ReturnEvent rows are append-only; they cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("ReturnEvent rows are append-only; they cannot be deleted.")
-
-    @property
-    def customer_text(self) -> str:
-        """What the customer reads for this event: their own words where the desk wrote some apart."""
-        return (self.data or {}).get("customer_body") or self.body
-
-    @property
-    def actor_label(self) -> str:
-        if self.actor_user_id:
-            return self.actor_user.get_full_name() or self.actor_user.get_username()
-        return {"customer": "Customer", "system": "System", "stripe": "Stripe"}.get(self.actor_kind, self.actor_kind)
