@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from returns_desk.core.actors import Actor
 from returns_desk.core.admin import ReadOnlyAdmin
 from returns_desk.core.errors import ServiceError
+from returns_desk.customers.models import CustomerFlag
 
 from . import services
 from .models import ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest, SurveyResponse
@@ -174,3 +175,42 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
     list_filter = ["score"]
     search_fields = ["return_request__rma_number", "comment"]
     list_select_related = ["return_request"]
+
+
+@admin.register(CustomerFlag)
+class CustomerFlagAdmin(admin.ModelAdmin):
+    """Flags change through their service: each change is noted on the customer's open returns."""
+
+    list_display = ["email", "kind", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["email", "note"]
+    fields = ["email", "kind", "note", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    actions = ["remove_flags"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The email names the customer; a different customer is a new flag.
+        return [*self.readonly_fields, "email"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        try:
+            flag = services.customer_flag_set(
+                email=obj.email, kind=obj.kind, note=obj.note, by=Actor.staff(request.user)
+            )
+        except ServiceError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        obj.pk, obj.created_by, obj.created_at = flag.pk, flag.created_by, flag.created_at
+
+    def delete_model(self, request, obj):
+        services.customer_flag_clear(email=obj.email, by=Actor.staff(request.user))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would skip the timeline
+        return actions
+
+    @admin.action(description="Remove the selected flags (noted on their open returns)")
+    def remove_flags(self, request, queryset):
+        for email in queryset.values_list("email", flat=True):
+            services.customer_flag_clear(email=email, by=Actor.staff(request.user))

@@ -4,7 +4,7 @@
 - `opening`: a new return, checked and priced.
 - `stages`: one service per transition that moves no money.
 - `conversation`: messages, notes, photos, the survey.
-- `people`: assignment, claims, bulk actions, priority.
+- `people`: assignment, claims, bulk actions, priority; `customers`: a customer's flag.
 - `timeline`: the only writer of timeline events; `locks`: the one lock order.
 
 Callers import the services from here: `from returns_desk.returns import services`.
@@ -20,6 +20,7 @@ from .conversation import (
     return_customer_reply,
     return_record_survey,
 )
+from .customers import customer_flag_clear, customer_flag_set
 from .engine import CONDITION_REFUSALS, required, run_transition, short_moment
 from .locks import lock_order_then_return, lock_return
 from .opening import return_create, rma_for
@@ -51,6 +52,8 @@ __all__ = [
     "CONDITION_REFUSALS",
     "SURVEY_OPEN_STATUSES",
     "BulkResult",
+    "customer_flag_clear",
+    "customer_flag_set",
     "ItemInspection",
     "RequestedItem",
     "lock_order_then_return",
