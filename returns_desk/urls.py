@@ -4,6 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from returns_desk.core.views import healthz
+from returns_desk.notifications.views import inbound_email_webhook
+from returns_desk.orders.webhooks import orders_webhook
+from returns_desk.payments.webhooks import stripe_webhook
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
@@ -11,9 +14,12 @@ urlpatterns = [
     path("desk/insights/", include("returns_desk.insights.urls")),  # a screen of its own, under the desk's address
     path("desk/", include("returns_desk.desk.urls")),
     path("returns/", include("returns_desk.portal.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="desk/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("webhooks/", include("returns_desk.payments.urls")),
+    # Webhooks, each owned by the app that understands its sender.
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("webhooks/inbound-email/", inbound_email_webhook, name="inbound-email-webhook"),
+    path("webhooks/orders/", orders_webhook, name="orders-webhook"),
     path("healthz/", healthz, name="healthz"),
 ]
 

@@ -53,18 +53,18 @@ def _for_customer(request) -> bool:
 
 
 def page_not_found(request, exception):
-    template = "customer/404.html" if _for_customer(request) else "404.html"
+    template = "portal/404.html" if _for_customer(request) else "404.html"
     return HttpResponseNotFound(loader.render_to_string(template, {"shop_name": settings.SHOP_NAME}, request))
 
 
 def server_error(request):
     # No request context: the database (and so sessions and context processors) may be what failed.
-    template = "customer/500.html" if _for_customer(request) else "500.html"
+    template = "portal/500.html" if _for_customer(request) else "500.html"
     return HttpResponseServerError(loader.render_to_string(template, {"shop_name": settings.SHOP_NAME}))
 
 
 def csrf_failure(request, reason=""):
     if _for_customer(request):
-        body = loader.render_to_string("customer/403_csrf.html", {"shop_name": settings.SHOP_NAME}, request)
+        body = loader.render_to_string("portal/403_csrf.html", {"shop_name": settings.SHOP_NAME}, request)
         return HttpResponseForbidden(body)
     return django_csrf_failure(request, reason=reason)

@@ -1,10 +1,6 @@
 """Filling a canned response's placeholders for one return."""
 
-import string
-
 from returns_desk.returns.models import ReturnRequest
-
-from .models import CannedResponse
 
 TIMEFRAMES = {
     "requested": "within one working day",
@@ -17,14 +13,6 @@ TIMEFRAMES = {
     "refund_pending": "in 5–10 business days",
     "refund_failed": "as soon as we have sorted out the payment",
 }
-
-
-def unknown_placeholders(body: str) -> set[str]:
-    try:
-        names = {field for _, field, _, _ in string.Formatter().parse(body) if field is not None}
-    except ValueError:
-        return {"(unbalanced { or })"}
-    return names - set(CannedResponse.PLACEHOLDERS)
 
 
 def placeholder_values(rr: ReturnRequest) -> dict[str, str]:

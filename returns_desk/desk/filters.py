@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 
 from returns_desk.core import clock
+from returns_desk.core.actors import display_name
 from returns_desk.core.money import parse_money
 from returns_desk.customers.models import CustomerFlag
 from returns_desk.policies.models import ReasonCode
@@ -47,7 +48,7 @@ def staff_choices() -> list[tuple[str, str]]:
         .distinct()
         .order_by("first_name", "username")
     )
-    choices = [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
+    choices = [(str(u.pk), display_name(u)) for u in users]
     cache.set("desk-staff-choices", choices, 60)
     return choices
 

@@ -1,3 +1,6 @@
+import string
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -37,10 +40,15 @@ class CannedResponse(models.Model):
         return self.title
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from .canned import unknown_placeholders
-
         unknown = unknown_placeholders(self.body)
         if unknown:
             raise ValidationError({"body": f"Unknown placeholder(s): {', '.join(sorted(unknown))}."})
+
+
+def unknown_placeholders(body: str) -> set[str]:
+    """The placeholders a body names that no return can fill (or a stray brace)."""
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(body) if field is not None}
+    except ValueError:
+        return {"(unbalanced { or })"}
+    return names - set(CannedResponse.PLACEHOLDERS)

@@ -10,12 +10,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from returns_desk.core import clock
-from returns_desk.core.actors import Actor
+from returns_desk.core.actors import Actor, display_name
 from returns_desk.core.errors import AlreadyActedError, ServiceError
 from returns_desk.core.money import format_money
+from returns_desk.desk.actions.registry import TICKET_ACTIONS, actions_for, build_form
+from returns_desk.desk.queues.counts import invalidate_counts, queue_counts
+from returns_desk.desk.queues.definitions import Queue, queue_for, queues_for
+from returns_desk.desk.queues.rows import page_of, queue_rows, rows_for_display
 from returns_desk.documents.models import Document
+from returns_desk.documents.responses import document_response
 from returns_desk.documents.services import available_kinds
-from returns_desk.documents.views import document_response
+from returns_desk.notifications.inbound import inbound_file_from_triage
+from returns_desk.notifications.models import InboundEmail
 from returns_desk.payments import money_rule
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
@@ -23,11 +29,10 @@ from returns_desk.payments.models import Dispute
 from returns_desk.returns import services, sla
 from returns_desk.returns.auto_approval import customer_standing
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
+from returns_desk.returns.responses import photo_response
 from returns_desk.returns.selectors import return_for_ticket
-from returns_desk.returns.views import photo_response
 from returns_desk.staff.access import desk_staff, managers_only
 
-from . import queues, ticket_actions
 from . import selectors as ticket_selectors
 from .canned import fill
 from .filters import ReturnFilter, staff_choices
@@ -38,20 +43,20 @@ from .models import CannedResponse
 @desk_staff
 def index(request):
     """A queue: its rows after the filters in the URL, 50 a page, with every queue's count beside it."""
-    queue = queues.queue_for(request.GET.get("queue"), request.user)
+    queue = queue_for(request.GET.get("queue"), request.user)
     base = ReturnRequest.objects.order_by(*queue.ordering, "-pk")
     staff = staff_choices()
     chosen = request.GET.copy()
     for key in ("queue", "page"):
         chosen.pop(key, None)
     filters = ReturnFilter(chosen or None, queryset=base, user=request.user, staff=staff)
-    rows = queues.queue_rows(queue, request.user, filters.qs if filters.is_bound else base)
+    rows = queue_rows(queue, request.user, filters.qs if filters.is_bound else base)
     try:
         number = int(request.GET.get("page", 1))
     except ValueError:
         number = 1
-    page = queues.page_of(rows, number)
-    page.rows = queues.rows_for_display(page.rows)
+    page = page_of(rows, number)
+    page.rows = rows_for_display(page.rows)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -70,9 +75,9 @@ def index(request):
     return render(request, template, context)
 
 
-def queue_counts_list(request) -> list[tuple[queues.Queue, int]]:
-    counts = queues.queue_counts(request.user)
-    return [(q, counts[q.key]) for q in queues.queues_for(request.user)]
+def queue_counts_list(request) -> list[tuple[Queue, int]]:
+    counts = queue_counts(request.user)
+    return [(q, counts[q.key]) for q in queues_for(request.user)]
 
 
 def _back(request, fallback: str) -> str:
@@ -103,13 +108,11 @@ def bulk(request):
                 messages.error(request, "Choose who to assign the returns to.")
                 return redirect(back)
         result = services.returns_bulk_assign(return_ids=ids, assignee=assignee, by=by)
-        verb = (
-            "Unassigned" if assignee is None else f"Assigned to {assignee.get_full_name() or assignee.get_username()}"
-        )
+        verb = "Unassigned" if assignee is None else f"Assigned to {display_name(assignee)}"
     else:
         messages.error(request, "Choose what to do with the ticked returns.")
         return redirect(back)
-    queues.invalidate_counts()
+    invalidate_counts()
     if result.done:
         messages.success(request, f"{verb}: {', '.join(result.done)}.")
     for rma, why in result.refused:
@@ -126,26 +129,26 @@ def claim(request, pk: int):
     except ServiceError as error:
         messages.error(request, str(error))
     else:
-        queues.invalidate_counts()
+        invalidate_counts()
         messages.success(request, f"{rr.rma_number} is yours.")
     return redirect(_back(request, rr.get_absolute_url()))
 
 
 def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, status=200):
     """The ticket with its forms; `bound` is (action name, form) to show again with what was typed."""
-    actions = ticket_actions.actions_for(rr, request.user)
+    actions = actions_for(rr, request.user)
     names = [a.name for a in actions]
     # Only the open action's form is built; the others load when opened (htmx), or by ?open= without JS.
     wanted = bound[0] if bound and bound[0] in names else request.GET.get("open", "")
     open_action = wanted if wanted in names else (names[0] if names else "")
-    forms = {a.name: ticket_actions.build_form(a, rr, user=request.user) for a in actions if a.name == open_action}
+    forms = {a.name: build_form(a, rr, user=request.user) for a in actions if a.name == open_action}
     unsent = None
     if bound and bound[0] in names:
         forms[bound[0]] = bound[1]
     elif bound:  # the action is no longer possible: keep what was typed where the VA can copy it
         form = bound[1]
         typed = [(field.label, str(field.value() or "")) for field in form]
-        unsent = (ticket_actions.ACTION_FORMS[bound[0]].label, [(label, v) for label, v in typed if v.strip()])
+        unsent = (TICKET_ACTIONS[bound[0]].label, [(label, v) for label, v in typed if v.strip()])
     canned = list(CannedResponse.objects.filter(is_active=True))
     if composer is None:
         chosen = next((c for c in canned if str(c.pk) == request.GET.get("canned")), None)
@@ -205,11 +208,11 @@ def action_form(request, pk: int, action: str):
     if not request.htmx:
         return redirect(f"{reverse('desk:ticket', args=[pk])}?open={action}#action-{action}")
     rr = _ticket_or_404(pk)
-    spec = next((a for a in ticket_actions.actions_for(rr, request.user) if a.name == action), None)
+    spec = next((a for a in actions_for(rr, request.user) if a.name == action), None)
     if spec is None:
         return render(request, "desk/includes/action_unavailable.html", {"rr": rr}, status=409)
-    context = {"rr": rr, "action": spec, "form": ticket_actions.build_form(spec, rr, user=request.user)}
-    return render(request, "desk/includes/action_panel.html", context)
+    context = {"rr": rr, "action": spec, "form": build_form(spec, rr, user=request.user)}
+    return render(request, spec.template_name, context)
 
 
 @desk_staff
@@ -217,24 +220,24 @@ def action_form(request, pk: int, action: str):
 def act(request, pk: int, action: str):
     """Run one transition from its small form; a refusal shows the ticket again with the text kept."""
     rr = _ticket_or_404(pk)
-    spec = ticket_actions.ACTION_FORMS.get(action)
+    spec = TICKET_ACTIONS.get(action)
     if spec is None:
         raise Http404("No such action.")
     spec = spec.for_return(rr)
-    form = ticket_actions.build_form(spec, rr, request.POST, user=request.user)
+    form = build_form(spec, rr, request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, f"{spec.label}: please check the form below.")
         return _ticket_page(request, rr, bound=(action, form), status=400)
     try:
-        result = spec.run(rr, Actor.staff(request.user), form)
+        notice = spec.handler(rr, Actor.staff(request.user), form)
     except AlreadyActedError as error:
         messages.error(request, str(error))
         return _ticket_page(request, _ticket_or_404(pk), bound=(action, form), status=409)
     except ServiceError as error:
         messages.error(request, str(error))
         return _ticket_page(request, _ticket_or_404(pk), bound=(action, form), status=400)
-    queues.invalidate_counts()
-    messages.success(request, result if isinstance(result, str) else spec.done)
+    invalidate_counts()
+    messages.success(request, notice)
     return redirect(rr.get_absolute_url())
 
 
@@ -274,7 +277,7 @@ def reply(request, pk: int):
     except ServiceError as error:
         messages.error(request, str(error))
         return _ticket_page(request, _ticket_or_404(pk), composer=form, status=400)
-    queues.invalidate_counts()
+    invalidate_counts()
     messages.success(request, done)
     return redirect(rr.get_absolute_url())
 
@@ -364,9 +367,6 @@ def store_credit(request):
 @require_http_methods(["GET", "POST"])
 def inbox(request):
     """Emails no return claimed: a person reads them and files each on the right return."""
-    from returns_desk.notifications.inbound import inbound_file_from_triage
-    from returns_desk.notifications.models import InboundEmail
-
     errors = {}
     if request.method == "POST":
         inbound = get_object_or_404(InboundEmail, pk=request.POST.get("inbound"))

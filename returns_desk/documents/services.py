@@ -8,7 +8,7 @@ from returns_desk.core import clock
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.tasks import enqueue_on_commit
 from returns_desk.returns.events import ReturnTransitioned
-from returns_desk.returns.models import ReturnRequest, ReturnStatus
+from returns_desk.returns.models import APPROVED_AND_AFTER, ReturnRequest, ReturnStatus
 
 from . import rendering
 from .models import Document
@@ -16,20 +16,9 @@ from .models import Document
 S = ReturnStatus
 # Which documents a return has in each state: labels once approved; once resolved, the one settlement
 # document that says how the money went out (see `rendering.settlement_kind`).
-AFTER_APPROVAL = {
-    S.APPROVED,
-    S.IN_TRANSIT,
-    S.RECEIVED,
-    S.INSPECTED,
-    S.AWAITING_APPROVAL,
-    S.REFUND_PENDING,
-    S.REFUND_FAILED,
-    S.RESOLVED,
-    S.CLOSED,
-}
 AVAILABLE = {
-    Document.Kind.LABEL: AFTER_APPROVAL,
-    Document.Kind.PACKING_SLIP: AFTER_APPROVAL,
+    Document.Kind.LABEL: APPROVED_AND_AFTER,
+    Document.Kind.PACKING_SLIP: APPROVED_AND_AFTER,
 }
 SETTLED = {S.RESOLVED, S.CLOSED}
 

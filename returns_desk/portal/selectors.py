@@ -10,6 +10,7 @@ from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.policies import engine
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
+from returns_desk.returns import sla
 from returns_desk.returns.models import ReturnRequest
 from returns_desk.returns.models import ReturnStatus as S
 from returns_desk.returns.pricing import exchange_options, line_facts_for_order, order_facts
@@ -61,21 +62,13 @@ def customer_timeline(rr: ReturnRequest):
 
 def next_deadline(rr: ReturnRequest) -> dt.datetime | None:
     """By when the next step should happen, from the policy's targets; None when it is up to the customer."""
-    policy = active_policy()
-    since = rr.status_changed_at
-    hours = {
-        S.REQUESTED: policy.sla_first_response_hours,
-        S.RECEIVED: policy.sla_inspection_hours,
-        S.INSPECTED: policy.sla_refund_hours,
-        S.AWAITING_APPROVAL: policy.sla_refund_hours,
-    }.get(rr.status)
-    if hours is not None:
-        return since + dt.timedelta(hours=hours)
-    if rr.status == S.APPROVED and not rr.returnless:
-        return since + dt.timedelta(days=settings.EXPIRE_APPROVED_AFTER_DAYS)
-    if rr.status == S.REFUND_PENDING:
-        return since + dt.timedelta(days=10)
-    return None
+    return sla.customer_deadline(
+        status=rr.status,
+        since=rr.status_changed_at,
+        returnless=rr.returnless,
+        targets=sla.Targets.from_policy(active_policy()),
+        expire_after_days=settings.EXPIRE_APPROVED_AFTER_DAYS,
+    )
 
 
 def customer_can_cancel(rr: ReturnRequest) -> bool:

@@ -53,6 +53,29 @@ def clock_after(*, to_state: str, from_state: str, now: dt.datetime, current: Cl
     return Clock(None, None)  # waiting on the carrier, the provider, or finished
 
 
+# A refund sent to the customer's card usually arrives within this many days (what the customer is told).
+REFUND_ARRIVES_WITHIN_DAYS = 10
+
+
+def customer_deadline(
+    *, status: str, since: dt.datetime, returnless: bool, targets: Targets, expire_after_days: int
+) -> dt.datetime | None:
+    """By when the customer can expect the next step (their status page); None when it is up to them."""
+    hours = {
+        S.REQUESTED: targets.first_response_hours,
+        S.RECEIVED: targets.inspection_hours,
+        S.INSPECTED: targets.refund_hours,
+        S.AWAITING_APPROVAL: targets.refund_hours,
+    }.get(S(status))
+    if hours is not None:
+        return since + dt.timedelta(hours=hours)
+    if status == S.APPROVED and not returnless:
+        return since + dt.timedelta(days=expire_after_days)
+    if status == S.REFUND_PENDING:
+        return since + dt.timedelta(days=REFUND_ARRIVES_WITHIN_DAYS)
+    return None
+
+
 def state_of(due_at: dt.datetime | None, now: dt.datetime) -> str:
     """'overdue', 'at_risk', 'on_track', or '' when no clock runs."""
     if due_at is None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from returns_desk.core.actors import Actor
 from returns_desk.core.clock import frozen_at
 from returns_desk.customers.models import CustomerFlag
-from returns_desk.desk.queues import QUEUES
+from returns_desk.desk.queues.definitions import QUEUES
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.factories import return_in_state

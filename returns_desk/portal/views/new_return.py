@@ -102,7 +102,7 @@ def items(request):
         "max_photos": MAX_PHOTOS,
         "step": 2,
     }
-    return render(request, "customer/items.html", context, status=status)
+    return render(request, "portal/items.html", context, status=status)
 
 
 # --- step 3: the outcome ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def outcome(request):
         "bonus_percent": policy.store_credit_bonus_percent,
         "step": 3,
     }
-    return render(request, "customer/outcome.html", context, status=status)
+    return render(request, "portal/outcome.html", context, status=status)
 
 
 # --- step 4: review and confirm --------------------------------------------------------------------
@@ -238,4 +238,4 @@ def review(request):
         "auto_approve": active_policy().auto_approve,
         "step": 4,
     }
-    return render(request, "customer/review.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "portal/review.html", context, status=400 if request.method == "POST" else 200)

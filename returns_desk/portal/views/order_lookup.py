@@ -32,4 +32,4 @@ def start(request):
             return redirect("portal:items")
     elif request.method == "POST":
         status = 400
-    return render(request, "customer/start.html", {"form": form, "step": 1}, status=status)
+    return render(request, "portal/start.html", {"form": form, "step": 1}, status=status)

@@ -5,14 +5,14 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from returns_desk.documents.models import Document
+from returns_desk.documents.responses import document_response
 from returns_desk.documents.services import available_kinds
-from returns_desk.documents.views import document_response
 from returns_desk.portal import selectors
 from returns_desk.portal.copy import STATUS_WORDS
 from returns_desk.portal.forms import AddPhotosForm, CancelForm, MessageForm, ShippedForm, SurveyForm
 from returns_desk.returns.models import ReturnPhoto
+from returns_desk.returns.responses import photo_response
 from returns_desk.returns.services import SURVEY_OPEN_STATUSES
-from returns_desk.returns.views import photo_response
 
 
 def return_by_token(token: str):
@@ -60,7 +60,7 @@ def render_status_page(request, rr, *, forms=None, status=200, open_panel=""):
         "status_link": request.build_absolute_uri(reverse("portal:status", args=[rr.customer_token])),
         "open_panel": open_panel,
     }
-    return render(request, "customer/status.html", context, status=status)
+    return render(request, "portal/status.html", context, status=status)
 
 
 def status(request, token: str):

@@ -2,6 +2,7 @@
 append-only timeline of `ReturnEvent`s."""
 
 from returns_desk.returns.models.choices import (
+    APPROVED_AND_AFTER,
     CARRIERS,
     OPEN_STATUSES,
     MoneyOutcome,
@@ -14,6 +15,7 @@ from returns_desk.returns.models.items import ReturnItem, ReturnPhoto, SurveyRes
 from returns_desk.returns.models.return_request import ReturnRequest, new_customer_token
 
 __all__ = [
+    "APPROVED_AND_AFTER",
     "CARRIERS",
     "OPEN_STATUSES",
     "AppendOnlyQuerySet",

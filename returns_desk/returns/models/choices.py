@@ -21,6 +21,8 @@ class ReturnStatus(models.TextChoices):
 
 S = ReturnStatus
 OPEN_STATUSES = frozenset(S) - {S.RESOLVED, S.REJECTED, S.CANCELLED, S.CLOSED}
+# Every state a return reaches only once approved (a closed return counts: it was resolved before closing).
+APPROVED_AND_AFTER = frozenset(S) - {S.REQUESTED, S.NEEDS_INFO, S.REJECTED, S.CANCELLED}
 
 
 # Carriers a parcel can be tracked with, offered to customers ("I've shipped it") and to the desk.
