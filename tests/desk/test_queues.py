@@ -14,7 +14,7 @@ from returns_desk.customers.models import CustomerFlag
 from returns_desk.desk.queues.definitions import QUEUES
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import return_in_state
+from tests.factories import DisputeFactory, return_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -94,19 +94,10 @@ def test_sla_queue_holds_returns_due_within_four_hours_or_overdue(client, agent)
 
 
 def test_recently_closed_and_disputes(client, manager):
-    from returns_desk.payments.models import Dispute
-
     client.force_login(manager)
     closed = return_in_state("closed")
     disputed = return_in_state("refund_pending")
-    Dispute.objects.create(
-        stripe_dispute_id="dp_1",
-        order=disputed.order,
-        amount=1000,
-        currency="USD",
-        reason="fraudulent",
-        status="needs_response",
-    )
+    DisputeFactory(stripe_dispute_id="dp_1", order=disputed.order, amount=1000, reason="fraudulent")
     assert rows_of(client.get("/desk/?queue=closed")) == [closed.rma_number]
     page = client.get("/desk/?queue=disputes")
     assert rows_of(page) == [disputed.rma_number] and ">Dispute</span>" in page.content.decode()

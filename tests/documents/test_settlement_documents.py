@@ -15,11 +15,11 @@ from returns_desk.documents import rendering
 from returns_desk.documents.models import Document
 from returns_desk.documents.services import available_kinds, document_current
 from returns_desk.payments import services as payments
-from returns_desk.payments.models import Refund, StoreCredit
+from returns_desk.payments.models import StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.documents.test_documents import read_pdf, text_of
-from tests.factories import ProductFactory, return_in_state
+from tests.factories import ProductFactory, RefundFactory, return_in_state
 
 CARD_NOTE = "business days"  # "Card refunds usually reach the account within 5–10 business days…"
 
@@ -122,16 +122,7 @@ def test_store_credit_gets_a_credit_note_with_code_amount_bonus_and_expiry(credi
 
 def test_a_refund_turned_into_store_credit_gets_a_credit_note_not_a_card_footnote(agent):
     rr = return_in_state("refund_failed", unit_price=2000)
-    Refund.objects.create(
-        return_request=rr,
-        order=rr.order,
-        amount=2000,
-        currency=rr.currency,
-        provider="stripe",
-        idempotency_key=f"refund-{rr.rma_number}-attempt-1",
-        status="failed",
-        failure_reason="Card expired",
-    )
+    RefundFactory(return_request=rr, amount=2000, provider="stripe", status="failed", failure_reason="Card expired")
     payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     rr.refresh_from_db()
     assert (rr.status, rr.resolution) == ("resolved", "refund")

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.clock import frozen_at
+from returns_desk.demo.shop.example import Line, example_order
 from returns_desk.insights.queries import money, outcomes, people, prevention, rates, surveys, timing
 from returns_desk.insights.queries.period import Period
-from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.orders.models import Product
 from returns_desk.payments import services as payments
 from returns_desk.payments.services import refund_confirm_manual
 from returns_desk.policies.selectors import active_policy
@@ -54,21 +55,15 @@ def shop(agent):
     }
 
     def order(number, lines):
-        o = Order.objects.create(
+        made = example_order(
             number=number,
             email="sam@example.com",
             customer_name="Sam Lee",
             placed_at=PLACED,
             delivered_at=PLACED + dt.timedelta(days=1),
-            amount_paid=sum(products[s].price * n for s, n in lines),
+            lines={sku: Line(products[sku], quantity=n) for sku, n in lines},
         )
-        made = {}
-        for sku, n in lines:
-            p = products[sku]
-            made[sku] = OrderLine.objects.create(
-                order=o, product=p, sku=sku, title=p.title, category=p.category, unit_price=p.price, quantity=n
-            )
-        return o, made
+        return made.order, made.lines
 
     a, a_lines = order("A", [("T1", 4), ("S1", 1)])
     b, b_lines = order("B", [("T1", 2), ("S1", 3)])

@@ -9,9 +9,9 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import call_command
 
-from returns_desk.notifications.models import InboundEmail, OutboundEmail
+from returns_desk.notifications.models import InboundEmail
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import OrderFactory, return_in_state
+from tests.factories import OrderFactory, OutboundEmailFactory, return_in_state
 
 KEY = "mailgun-signing-key-test"
 
@@ -88,11 +88,10 @@ def test_answer_by_rma_in_subject_is_filed_and_moves_the_return_on(
 
 
 def test_reply_to_our_email_is_matched_by_its_thread(client, mailgun, waiting):
-    ours = OutboundEmail.objects.create(
+    ours = OutboundEmailFactory(
         return_request=waiting,
         event_key="k",
         kind="info_requested",
-        to_email=waiting.email,
         subject="s",
         text_body="t",
         message_id="<ours@shop>",

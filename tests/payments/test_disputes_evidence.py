@@ -11,7 +11,7 @@ import pytest
 from returns_desk.core.actors import Actor
 from returns_desk.payments.models import Dispute
 from returns_desk.returns import services
-from tests.factories import OrderFactory, return_in_state
+from tests.factories import DisputeFactory, OrderFactory, return_in_state
 from tests.support.stripe import RecordingStripe
 
 
@@ -35,14 +35,8 @@ def dispute(reference_data, agent):
     rr.save(update_fields=["tracking_carrier", "tracking_number"])
     services.return_add_message(return_request=rr, by=Actor.customer(), body="I sent it back on Monday.")
     services.return_add_note(return_request=rr, by=Actor.staff(agent), body="Internal: customer is a reseller?")
-    return Dispute.objects.create(
-        order=order,
-        return_request=rr,
-        stripe_dispute_id="dp_ev",
-        status="needs_response",
-        reason="product_not_received",
-        amount=5000,
-        currency="USD",
+    return DisputeFactory(
+        order=order, return_request=rr, stripe_dispute_id="dp_ev", reason="product_not_received", amount=5000
     )
 
 

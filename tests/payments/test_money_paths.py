@@ -82,15 +82,23 @@ MONEY_SITES: dict[tuple[str, str], Site] = {
         1, "callers", ("ship_exchange", "approve:exchange")
     ),
     # The demo seeder's bulk path: rows held in memory, the rule applied to the figures it holds.
-    ("returns_desk.demo.shop:seed_bulk", "Refund()"): Site(1, "rule", ("demo_bulk:issue_refund",)),
-    ("returns_desk.demo.shop:seed_bulk", "Refund.objects.bulk_create"): Site(1, "rule", ("demo_bulk:issue_refund",)),
-    ("returns_desk.demo.shop:seed_bulk", "StoreCredit()[issue]"): Site(1, "rule", ("demo_bulk:issue_store_credit",)),
-    ("returns_desk.demo.shop:seed_bulk", "StoreCredit.objects.bulk_create"): Site(
+    ("returns_desk.demo.shop.bulk:_write_chunk", "Refund()"): Site(1, "rule", ("demo_bulk:issue_refund",)),
+    ("returns_desk.demo.shop.bulk:_write_chunk", "Refund.objects.bulk_create"): Site(
+        1, "rule", ("demo_bulk:issue_refund",)
+    ),
+    ("returns_desk.demo.shop.bulk:_write_chunk", "StoreCredit()[issue]"): Site(
         1, "rule", ("demo_bulk:issue_store_credit",)
     ),
-    ("returns_desk.demo.shop:seed_bulk", "Order()[amount_paid=0]"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
-    ("returns_desk.demo.shop:seed_bulk", "Order.objects.bulk_create"): Site(1, "rule", ("demo_bulk:ship_exchange",)),
-    ("returns_desk.demo.shop:seed_bulk", ".exchange_value ="): Site(1, "rule", ("demo_bulk:ship_exchange",)),
+    ("returns_desk.demo.shop.bulk:_write_chunk", "StoreCredit.objects.bulk_create"): Site(
+        1, "rule", ("demo_bulk:issue_store_credit",)
+    ),
+    ("returns_desk.demo.shop.bulk:_write_chunk", "Order()[amount_paid=0]"): Site(
+        1, "rule", ("demo_bulk:ship_exchange",)
+    ),
+    ("returns_desk.demo.shop.bulk:_write_chunk", "Order.objects.bulk_create"): Site(
+        1, "rule", ("demo_bulk:ship_exchange",)
+    ),
+    ("returns_desk.demo.shop.bulk:_write_chunk", ".exchange_value ="): Site(1, "rule", ("demo_bulk:ship_exchange",)),
 }
 
 # Creations of the same models that give nothing back, each with the reason it is not money given back.
@@ -112,11 +120,11 @@ NOT_MONEY: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "the shop's own orders, imported with what the customer paid (not zero-priced replacements)",
     ),
-    ("returns_desk.demo.shop:build_shop", "Order()"): (1, "the demo shop's paid orders"),
-    ("returns_desk.demo.shop:build_shop", "Order.objects.bulk_create"): (1, "the demo shop's paid orders"),
-    ("returns_desk.demo.management.commands.bench:Command.time_portal_submit", "Order.objects.create"): (
+    ("returns_desk.demo.shop.catalogue:_customer_order", "Order()"): (1, "the demo shop's paid orders"),
+    ("returns_desk.demo.shop.catalogue:build_shop", "Order.objects.bulk_create"): (1, "the demo shop's paid orders"),
+    ("returns_desk.demo.shop.example:example_order", "Order.objects.create"): (
         1,
-        "the benchmark's paid orders, for timing the portal",
+        "an example shop's paid orders (the bench's portal timing, the tests' shops)",
     ),
 }
 

@@ -62,7 +62,14 @@ from returns_desk.policies.models import ReasonCode, ReturnPolicy
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnItem, ReturnRequest
 from returns_desk.staff.models import StaffProfile
-from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, return_in_state
+from tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    ReturnItemFactory,
+    UserFactory,
+    return_in_state,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -323,9 +330,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 if extra:
                     line = OrderLineFactory(order=order, unit_price=extra)
                     turned_away = "rejected" if state == "inspected" else ""
-                    ReturnItem.objects.create(
-                        return_request=rr, order_line=line, quantity=1, reason=reason, outcome=turned_away
-                    )
+                    ReturnItemFactory(return_request=rr, order_line=line, reason=reason, outcome=turned_away)
                     if state != "inspected":
                         ReturnRequest.objects.filter(pk=rr.pk).update(quoted_amount=price * quantity + extra)
 

@@ -5,10 +5,10 @@ import pytest
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.payments import services as payments
-from returns_desk.payments.models import Dispute, Refund
+from returns_desk.payments.models import Refund
 from returns_desk.payments.selectors import store_credit_balance
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import OrderFactory, return_in_state
+from tests.factories import DisputeFactory, OrderFactory, return_in_state
 
 
 def test_refund_is_recorded_first_then_sent_on_commit(agent, django_capture_on_commit_callbacks):
@@ -84,9 +84,7 @@ def test_currency_mismatch_is_refused(agent):
 def test_open_dispute_blocks_refunds_with_the_reason(action, manager):
     state = {"issue_refund": "inspected", "refund_without_return": "approved", "retry_refund": "refund_failed"}[action]
     rr = return_in_state(state)
-    Dispute.objects.create(
-        order=rr.order, stripe_dispute_id="dp_1", status="needs_response", amount=1000, currency="USD"
-    )
+    DisputeFactory(order=rr.order, stripe_dispute_id="dp_1", amount=1000)
     service = getattr(payments, f"return_{action}")
     with pytest.raises(ServiceError, match="A payment dispute is open on this order"):
         service(return_request=rr, by=Actor.staff(manager))

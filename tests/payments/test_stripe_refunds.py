@@ -15,7 +15,7 @@ from returns_desk.payments import services as payments
 from returns_desk.payments import tasks
 from returns_desk.payments.models import Refund
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import OrderFactory, return_in_state
+from tests.factories import OrderFactory, RefundFactory, return_in_state
 from tests.payments.conftest import stripe_payment, stripe_refunds
 from tests.support.stripe import failing_stripe
 
@@ -152,13 +152,10 @@ def test_reconciliation_applies_a_missed_webhook(stripe_on, settings, agent, dja
 def test_reconciliation_resends_a_refund_stripe_never_received(stripe_on, settings, agent):
     order = stripe_order(1200)
     rr = return_in_state("refund_pending", unit_price=1200, order=order)
-    refund = Refund.objects.create(
+    refund = RefundFactory(
         return_request=rr,
-        order=order,
         amount=1200,
-        currency="USD",
         provider="stripe",
-        idempotency_key=f"refund-{rr.rma_number}-attempt-1",
         send_attempts=1,
         updated_at=rr.created_at - dt.timedelta(hours=1),
     )

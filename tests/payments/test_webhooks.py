@@ -9,7 +9,7 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StripeEvent
 from returns_desk.returns.models import Priority, ReturnRequest
-from tests.factories import OrderFactory, return_in_state
+from tests.factories import OrderFactory, RefundFactory, return_in_state
 from tests.support.stripe import signed
 
 URL = "/webhooks/stripe/"
@@ -52,15 +52,7 @@ def refund_event(
 def pending_refund(reference_data):
     order = OrderFactory(amount_paid=3000, payment_reference="pi_webhook_1")
     rr = return_in_state("refund_pending", unit_price=3000, order=order)
-    return Refund.objects.create(
-        return_request=rr,
-        order=order,
-        amount=3000,
-        currency="USD",
-        provider="stripe",
-        provider_refund_id="re_webhook_1",
-        idempotency_key=f"refund-{rr.rma_number}-attempt-1",
-    )
+    return RefundFactory(return_request=rr, amount=3000, provider="stripe", provider_refund_id="re_webhook_1")
 
 
 def test_signed_refund_success_resolves_the_return(client, post, webhook_secret, pending_refund):

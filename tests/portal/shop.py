@@ -1,4 +1,5 @@
-"""A small shop for the portal's tests: one order whose lines show every kind of eligibility."""
+"""A small shop for the portal's tests: one order whose lines show every kind of eligibility, made by the
+demo's `example_order` (which the bench builds its orders with too)."""
 
 import datetime as dt
 import io
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from PIL import Image
 
+from returns_desk.demo.shop.example import Line, example_order
 from returns_desk.orders.models import Order, OrderLine, Product
 
 EMAIL = "casey@example.com"
@@ -29,7 +31,6 @@ def _product(*, sku: str, **fields) -> Product:
 
 
 def build_shop(*, number: str = "100123", delivered_days_ago: int = 5) -> Shop:
-    now = timezone.now()
     shirt_m = _product(
         sku="TOP-LIN-M",
         title="Linen shirt (M)",
@@ -68,36 +69,26 @@ def build_shop(*, number: str = "100123", delivered_days_ago: int = 5) -> Shop:
     )
     sale = _product(sku="ACC-SCARF", title="Silk scarf", category="accessories", price=4500, stock=2)
     card = _product(sku="GIFT-50", title="Gift card", category="gift-cards", price=5000, stock=99)
-    order = Order.objects.create(
+    made = example_order(
         number=number,
         email=EMAIL,
         customer_name="Casey Jones",
         shipping_address="1 Harbour Road\nBristol BS1 4DJ",
-        placed_at=now - dt.timedelta(days=delivered_days_ago + 3),
-        delivered_at=now - dt.timedelta(days=delivered_days_ago),
-        currency="USD",
-        amount_paid=2 * 4900 + 11900 + 4500 + 5000,
+        delivered_at=timezone.now() - dt.timedelta(days=delivered_days_ago),  # placed three days before
         payment_reference="pi_portal_test",
+        lines={
+            "shirt": Line(shirt_m, quantity=2),
+            "jeans": Line(jeans),
+            "final_sale": Line(sale, final_sale=True),
+            "gift_card": Line(card),
+        },
     )
-
-    def line(product, quantity=1, **extra):
-        return OrderLine.objects.create(
-            order=order,
-            product=product,
-            sku=product.sku,
-            title=product.title,
-            category=product.category,
-            unit_price=product.price,
-            quantity=quantity,
-            **extra,
-        )
-
     return Shop(
-        order=order,
-        shirt=line(shirt_m, 2),
-        jeans=line(jeans),
-        final_sale=line(sale, final_sale=True),
-        gift_card=line(card),
+        order=made.order,
+        shirt=made.lines["shirt"],
+        jeans=made.lines["jeans"],
+        final_sale=made.lines["final_sale"],
+        gift_card=made.lines["gift_card"],
         shirt_l=shirt_l,
         shirt_xl=shirt_xl,
     )

@@ -22,11 +22,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.test import Client
 
-from returns_desk.core import clock
 from returns_desk.core.actors import Actor
+from returns_desk.demo.shop.example import Line, example_order
 from returns_desk.documents import rendering
 from returns_desk.documents.services import _return_for_documents
-from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.orders.models import Product
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 
@@ -122,38 +122,22 @@ class Command(BaseCommand):
     def time_portal_submit(self, samples: int = 60) -> float:
         """Median time of the customer's confirm POST for a two-item return, as the browser sends it:
         session, eligibility, quote, writes and the acknowledgement email queued (not sent)."""
-        import datetime as dt
-
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         products = list(Product.objects.filter(style__gt="").order_by("sku")[:2])
-        now = clock.now()
         timings = []
         for n in range(samples):
-            order = Order.objects.create(
+            made = example_order(
                 number=f"BENCH-{n:05d}",
                 email=f"bench{n}@example.com",
                 customer_name="Bench Customer",
-                placed_at=now - dt.timedelta(days=6),
-                delivered_at=now - dt.timedelta(days=3),
-                amount_paid=sum(p.price for p in products),
+                lines={p.sku: Line(p) for p in products},
                 payment_reference=f"pi_bench_{n}",
             )
-            lines = [
-                OrderLine.objects.create(
-                    order=order,
-                    product=p,
-                    sku=p.sku,
-                    title=p.title,
-                    category=p.category,
-                    unit_price=p.price,
-                    quantity=1,
-                )
-                for p in products
-            ]
+            order = made.order
             client = Client()
             client.post("/returns/", {"order_number": order.number, "email": order.email})
             items = {}
-            for line in lines:
+            for line in made.lines.values():
                 items.update({f"line-{line.pk}-quantity": 1, f"line-{line.pk}-reason": "damaged"})
             client.post("/returns/new/items/", items)
             client.post("/returns/new/outcome/", {"resolution": "refund"})
