@@ -61,10 +61,10 @@ def send_due_emails() -> str:
     return f"{len(due)} email(s) attempted"
 
 
-def _remind(kind: str, statuses, days: float) -> str:
+def _remind(kind: str, statuses, days: float, **only) -> str:
     cutoff = clock.now() - dt.timedelta(days=days)
     due = (
-        ReturnRequest.objects.filter(status__in=statuses, status_changed_at__lte=cutoff)
+        ReturnRequest.objects.filter(status__in=statuses, status_changed_at__lte=cutoff, **only)
         .exclude(emails__kind=kind)
         .select_related("order")
         .order_by("pk")[:500]
@@ -77,7 +77,8 @@ def _remind(kind: str, statuses, days: float) -> str:
 
 
 def send_ship_reminders() -> str:
-    return _remind("ship_reminder", ["approved"], settings.SHIP_REMINDER_AFTER_DAYS)
+    # A customer who keeps the item (a returnless refund) has nothing to send back.
+    return _remind("ship_reminder", ["approved"], settings.SHIP_REMINDER_AFTER_DAYS, returnless=False)
 
 
 def send_followups() -> str:

@@ -21,14 +21,16 @@ S = ReturnStatus
 BATCH = 500
 
 
-def _due(status_list, days: float):
+def _due(status_list, days: float, **only):
     cutoff = clock.now() - dt.timedelta(days=days)
-    return ReturnRequest.objects.filter(status__in=status_list, status_changed_at__lte=cutoff).order_by("pk")[:BATCH]
+    due = ReturnRequest.objects.filter(status__in=status_list, status_changed_at__lte=cutoff, **only)
+    return due.order_by("pk")[:BATCH]
 
 
 def expire_unshipped() -> str:
     done = 0
-    for rr in _due([S.APPROVED], settings.EXPIRE_APPROVED_AFTER_DAYS):
+    # A returnless approval waits on the desk's refund, not on a parcel: it never expires for want of one.
+    for rr in _due([S.APPROVED], settings.EXPIRE_APPROVED_AFTER_DAYS, returnless=False):
         try:
             services.return_expire(return_request=rr)
             done += 1

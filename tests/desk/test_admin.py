@@ -5,6 +5,8 @@ import re
 from django.apps import apps
 from django.contrib import admin
 
+from returns_desk.core.actors import Actor
+from returns_desk.returns import services
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from tests.factories import return_in_state
 
@@ -41,7 +43,7 @@ def test_admin_action_runs_the_service_and_names_refusals(client, manager):
     )
     text = response.content.decode()
     assert f"Approve: done for {requested.rma_number}." in text
-    assert f"{closed.rma_number}: Approve is not possible while the return is Closed" in text
+    assert f"{closed.rma_number}: Approve is no longer possible: the return is now Closed" in text
     assert ReturnRequest.objects.get(pk=requested.pk).status == "approved"
     event = ReturnEvent.objects.filter(return_request=requested).order_by("id").last()
     assert (event.transition, event.actor_user) == ("approve", manager)
@@ -65,10 +67,7 @@ def test_timeline_cannot_be_edited_in_admin(client, manager):
 
 
 def test_manager_reads_the_outbox_and_documents_in_admin(client, manager, django_capture_on_commit_callbacks):
-    from returns_desk.core.actors import Actor
-    from returns_desk.returns import services
-
-    rr = return_in_state("requested")
+    rr = return_in_state("requested", unit_price=2000)  # sent back: approval prepares its label and slip
     with django_capture_on_commit_callbacks(execute=True):
         services.return_approve(return_request=rr, by=Actor.staff(manager))
     client.force_login(manager)

@@ -153,7 +153,7 @@ def test_bulk_close_names_what_it_could_not_close(client, agent):
     )
     html = response.content.decode()
     assert f"Closed: {done.rma_number}." in html
-    assert f"{still_open.rma_number} not changed: Close is not possible while the return is Approved" in html
+    assert f"{still_open.rma_number} not changed: Close is no longer possible: the return is now Approved" in html
     assert response.redirect_chain[-1][0] == "/desk/?queue=all"
 
 

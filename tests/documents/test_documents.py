@@ -25,7 +25,9 @@ def text_of(reader: PdfReader) -> str:
 
 @pytest.fixture
 def approved(reference_data):
-    order = OrderFactory(customer_name="Casey Customer", shipping_address="Casey Customer\n12 Mill Lane\nLeeds LS1 3AB")
+    order = OrderFactory(
+        customer_name="Casey Customer", shipping_address="Casey Customer\n12 Mill Lane\nLeeds LS1 3AB", amount_paid=5000
+    )
     return return_in_state("approved", unit_price=2500, quantity=2, order=order)
 
 
@@ -64,7 +66,7 @@ def test_receipt_shows_the_settlement_and_the_provider_reference(agent, django_c
 
 
 def test_approval_renders_label_and_slip_in_the_background(agent, django_capture_on_commit_callbacks):
-    rr = return_in_state("requested")
+    rr = return_in_state("requested", unit_price=2000)
     with django_capture_on_commit_callbacks(execute=True):
         services.return_approve(return_request=rr, by=Actor.staff(agent))
     assert set(Document.objects.filter(return_request=rr).values_list("kind", flat=True)) == {"label", "packing_slip"}
@@ -92,7 +94,7 @@ def test_a_second_download_does_not_render_again_but_changed_data_does(approved,
 
 
 def test_customer_link_opens_its_own_return_only(approved, client):
-    other = return_in_state("approved")
+    other = return_in_state("approved", unit_price=2000)
     assert client.get(f"/returns/status/{approved.customer_token}/").status_code == 200
     assert client.get(f"/returns/status/{approved.customer_token}x/documents/label.pdf").status_code == 404
     page = client.get(f"/returns/status/{other.customer_token}/").content.decode()
@@ -100,7 +102,7 @@ def test_customer_link_opens_its_own_return_only(approved, client):
 
 
 def test_documents_are_not_offered_before_approval(reference_data, client):
-    rr = return_in_state("requested")
+    rr = return_in_state("requested", unit_price=2000)
     assert client.get(f"/returns/status/{rr.customer_token}/documents/label.pdf").status_code == 404
     assert "Your documents" not in client.get(f"/returns/status/{rr.customer_token}/").content.decode()
     assert client.get(f"/returns/status/{rr.customer_token}/documents/passport.pdf").status_code == 404

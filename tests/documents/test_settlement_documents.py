@@ -19,7 +19,7 @@ from returns_desk.payments.models import StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
 from tests.documents.test_documents import read_pdf, text_of
-from tests.factories import ProductFactory, RefundFactory, return_in_state
+from tests.factories import ProductFactory, return_in_state, return_row_in_state
 
 CARD_NOTE = "business days"  # "Card refunds usually reach the account within 5–10 business days…"
 
@@ -122,7 +122,6 @@ def test_store_credit_gets_a_credit_note_with_code_amount_bonus_and_expiry(credi
 
 def test_a_refund_turned_into_store_credit_gets_a_credit_note_not_a_card_footnote(agent):
     rr = return_in_state("refund_failed", unit_price=2000)
-    RefundFactory(return_request=rr, amount=2000, provider="stripe", status="failed", failure_reason="Card expired")
     payments.return_issue_store_credit(return_request=rr, by=Actor.staff(agent))
     rr.refresh_from_db()
     assert (rr.status, rr.resolution) == ("resolved", "refund")
@@ -145,7 +144,7 @@ def test_an_exchange_gets_a_confirmation_listing_the_replacements(exchanged):
 
 
 def test_a_resolved_return_without_a_refund_has_no_card_footnote(reference_data):
-    rr = return_in_state("resolved")  # built directly: no refund row, no milestone stamped
+    rr = return_row_in_state("resolved")  # built directly: no refund row, no milestone stamped
     assert rr.resolved_at is None
     text = text_of(read_pdf(rendering.render(rr, "receipt").content))
     assert "Refund receipt" in text and CARD_NOTE not in text

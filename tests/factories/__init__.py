@@ -1,10 +1,11 @@
-"""factory_boy factories, one module per app. Returns in a given state are built directly (test set-up), not by
-services (`returns.return_in_state`)."""
+"""factory_boy factories, one module per app. A return in a given state is reached through the services
+(`return_in_state`); `return_row_in_state` writes the rows directly, for the few tests that need a situation the
+services would not produce in that order."""
 
 from tests.factories.notifications import OutboundEmailFactory
 from tests.factories.orders import OrderFactory, OrderLineFactory, ProductFactory
 from tests.factories.payments import DisputeFactory, RefundFactory, StoreCreditFactory
-from tests.factories.returns import INSPECTED_OR_LATER, ReturnItemFactory, return_in_state
+from tests.factories.returns import INSPECTED_OR_LATER, ReturnItemFactory, return_in_state, return_row_in_state
 from tests.factories.staff import UserFactory
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "StoreCreditFactory",
     "UserFactory",
     "return_in_state",
+    "return_row_in_state",
 ]

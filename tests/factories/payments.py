@@ -1,11 +1,12 @@
-"""Money rows written directly: refunds, store credit and chargebacks, each of a return's (or order's) own."""
+"""Money rows written directly: refunds, store credit and chargebacks, each of a return's (or order's) own (by
+default a return whose rows were written directly too: these rows are its money, not a second payment)."""
 
 import factory
 
 from returns_desk.payments.models import Dispute, Refund, StoreCredit
 from returns_desk.returns.models import ReturnStatus
 from tests.factories.orders import OrderFactory
-from tests.factories.returns import return_in_state
+from tests.factories.returns import return_row_in_state
 
 
 class RefundFactory(factory.django.DjangoModelFactory):
@@ -14,7 +15,7 @@ class RefundFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Refund
 
-    return_request = factory.LazyFunction(lambda: return_in_state(ReturnStatus.REFUND_PENDING))
+    return_request = factory.LazyFunction(lambda: return_row_in_state(ReturnStatus.REFUND_PENDING))
     order = factory.SelfAttribute("return_request.order")
     attempt = 1
     amount = factory.LazyAttribute(lambda r: r.return_request.refund_amount or r.return_request.quoted_amount)
@@ -29,7 +30,7 @@ class StoreCreditFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StoreCredit
 
-    return_request = factory.LazyFunction(lambda: return_in_state(ReturnStatus.RESOLVED))
+    return_request = factory.LazyFunction(lambda: return_row_in_state(ReturnStatus.RESOLVED))
     email = factory.SelfAttribute("return_request.email")
     kind = StoreCredit.Kind.ISSUE
     amount = factory.LazyAttribute(lambda c: c.return_request.refund_amount or c.return_request.quoted_amount)

@@ -43,7 +43,8 @@ def test_every_schedule_exists_after_migrate_with_its_period_from_settings(db, s
 
 
 def test_unshipped_approval_gets_a_reminder_then_expires(reference_data, django_capture_on_commit_callbacks):
-    rr = return_in_state("approved")
+    rr = return_in_state("approved", unit_price=2000)  # above the returnless threshold: a parcel is expected
+    assert not rr.returnless
     with days_later(4):
         assert mail_tasks.send_ship_reminders() == "queued 0 ship_reminder"
     with days_later(6), django_capture_on_commit_callbacks(execute=True):
@@ -58,16 +59,29 @@ def test_unshipped_approval_gets_a_reminder_then_expires(reference_data, django_
     assert rr.events.filter(transition="expire", actor_kind="system").exists()
 
 
+def test_a_customer_keeping_the_item_is_never_asked_to_ship_it_nor_expired(
+    reference_data, django_capture_on_commit_callbacks
+):
+    rr = return_in_state("approved")  # $10.00, under the $15.00 threshold: a returnless refund
+    assert rr.returnless
+    with days_later(20), django_capture_on_commit_callbacks(execute=True):
+        assert mail_tasks.send_ship_reminders() == "queued 0 ship_reminder"
+        assert tasks.expire_unshipped() == "expired 0"
+    rr.refresh_from_db()
+    assert rr.status == "approved" and mail.outbox == []
+
+
 def test_resolved_return_gets_follow_up_survey_then_closes(reference_data, django_capture_on_commit_callbacks):
     rr = return_in_state("resolved")
+    later = OutboundEmail.objects.filter(return_request=rr, kind__in=["resolved_followup", "survey_invitation"])
     with days_later(3.5), django_capture_on_commit_callbacks(execute=True):
         mail_tasks.send_followups()
         mail_tasks.send_survey_invitations()
-    assert list(OutboundEmail.objects.filter(return_request=rr).values_list("kind", flat=True)) == ["resolved_followup"]
+    assert list(later.values_list("kind", flat=True)) == ["resolved_followup"]
     with days_later(6), django_capture_on_commit_callbacks(execute=True):
         mail_tasks.send_followups()
         mail_tasks.send_survey_invitations()
-    assert sorted(OutboundEmail.objects.filter(return_request=rr).values_list("kind", flat=True)) == [
+    assert sorted(later.values_list("kind", flat=True)) == [
         "resolved_followup",
         "survey_invitation",
     ]

@@ -36,7 +36,8 @@ from returns_desk.payments.money_rule import MoneyRuleRefused
 from returns_desk.policies.models import ReasonCode
 from returns_desk.returns import pricing
 from returns_desk.returns.models import ReturnEvent, ReturnRequest
-from tests.factories import OrderFactory, OrderLineFactory, UserFactory, return_in_state
+from tests.factories import OrderFactory, OrderLineFactory, UserFactory
+from tests.factories import return_row_in_state as return_in_state  # figures set one by one, see below
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "returns_desk"

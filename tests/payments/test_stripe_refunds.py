@@ -15,7 +15,7 @@ from returns_desk.payments import services as payments
 from returns_desk.payments import tasks
 from returns_desk.payments.models import Refund
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import OrderFactory, RefundFactory, return_in_state
+from tests.factories import OrderFactory, return_in_state, return_row_in_state
 from tests.payments.conftest import stripe_payment, stripe_refunds
 from tests.support.stripe import failing_stripe
 
@@ -49,7 +49,8 @@ def test_partial_refunds_add_up_to_what_was_paid_and_no_more(stripe_on, agent, d
     second = return_in_state("inspected", unit_price=3500, order=order)
     with django_capture_on_commit_callbacks(execute=True):
         payments.return_issue_refund(return_request=second, by=Actor.staff(agent))
-    third = return_in_state("inspected", unit_price=1000, order=order)
+    # Inspected before the others were refunded (its settlement still the full price): the rule is the last line.
+    third = return_row_in_state("inspected", unit_price=1000, order=order)
     # localstripe would accept this over-refund; our own check refuses it before any call.
     with pytest.raises(ServiceError, match=r"only \$0\.00 can still be given back .*\(order paid \$60\.00\)"):
         payments.return_issue_refund(return_request=third, by=Actor.staff(agent))
@@ -152,13 +153,9 @@ def test_reconciliation_applies_a_missed_webhook(stripe_on, settings, agent, dja
 def test_reconciliation_resends_a_refund_stripe_never_received(stripe_on, settings, agent):
     order = stripe_order(1200)
     rr = return_in_state("refund_pending", unit_price=1200, order=order)
-    refund = RefundFactory(
-        return_request=rr,
-        amount=1200,
-        provider="stripe",
-        send_attempts=1,
-        updated_at=rr.created_at - dt.timedelta(hours=1),
-    )
+    # Its send was tried once, an hour ago, and the answer never came (the worker died).
+    refund = rr.refunds.get()
+    Refund.objects.filter(pk=refund.pk).update(send_attempts=1, updated_at=rr.created_at - dt.timedelta(hours=1))
     settings.REFUND_RECONCILE_AFTER_MINUTES = 30
     assert tasks.reconcile_refunds() == "reconciled 0, resent 1, unreachable 0"
     refund.refresh_from_db()

@@ -9,7 +9,7 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.payments import services as payments
 from returns_desk.payments.models import Dispute, Refund, StripeEvent
 from returns_desk.returns.models import Priority, ReturnRequest
-from tests.factories import OrderFactory, RefundFactory, return_in_state
+from tests.factories import OrderFactory, return_in_state
 from tests.support.stripe import signed
 
 URL = "/webhooks/stripe/"
@@ -49,10 +49,15 @@ def refund_event(
 
 
 @pytest.fixture
-def pending_refund(reference_data):
+def pending_refund(reference_data, settings):
+    """A refund sent to Stripe, which answered "pending" with its id (the send task's first answer)."""
+    settings.STRIPE_SECRET_KEY = "sk_test_returns_desk"  # the order was paid through Stripe
     order = OrderFactory(amount_paid=3000, payment_reference="pi_webhook_1")
     rr = return_in_state("refund_pending", unit_price=3000, order=order)
-    return RefundFactory(return_request=rr, amount=3000, provider="stripe", provider_refund_id="re_webhook_1")
+    refund = rr.refunds.get()
+    return payments.refund_record_outcome(
+        refund_id=refund.pk, status="pending", by=Actor.stripe(), provider_refund_id="re_webhook_1"
+    )
 
 
 def test_signed_refund_success_resolves_the_return(client, post, webhook_secret, pending_refund):

@@ -62,7 +62,7 @@ def test_bulk_close_closes_what_it_may_and_names_the_rest(agent):
     result = services.returns_bulk_close(return_ids=[r.pk for r in [*closable, open_one]], by=Actor.staff(agent))
     assert result.done == [r.rma_number for r in closable]
     [(rma, why)] = result.refused
-    assert rma == open_one.rma_number and "Close is not possible while the return is Approved" in why
+    assert rma == open_one.rma_number and "Close is no longer possible: the return is now Approved" in why
     open_one.refresh_from_db()
     assert open_one.status == "approved"
 
