@@ -4,6 +4,7 @@
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,18 @@ def test_no_function_outside_the_demo_is_longer_than_a_screen():
                 if length > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(PACKAGE)}:{node.name} ({length} lines)")
     assert not long, f"Functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_the_timeline_has_one_writer():
+    """Every path that writes the audit timeline goes through `returns/services/timeline.py`."""
+    writer = PACKAGE / "returns" / "services" / "timeline.py"
+    writes = re.compile(r"ReturnEvent\.objects\.(create|bulk_create|get_or_create|update_or_create)|\.events\.create\(")
+    elsewhere = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in product_modules()
+        if path != writer
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if writes.search(line)
+    ]
+    assert writes.search(writer.read_text()), "the writer itself no longer writes: is the pattern stale?"
+    assert not elsewhere, f"ReturnEvent rows written outside the timeline service: {elsewhere}"

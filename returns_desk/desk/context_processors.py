@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from returns_desk.returns import permissions as can
+from returns_desk.staff import roles
 
 
 def desk_role(request):
@@ -11,6 +11,6 @@ def desk_role(request):
     return {
         "shop_name": settings.SHOP_NAME,
         "stripe_test_mode": settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_")),
-        "is_manager": SimpleLazyObject(lambda: can.is_manager(user)),
-        "is_desk_staff": SimpleLazyObject(lambda: can.is_agent(user)),
+        "is_manager": SimpleLazyObject(lambda: roles.is_manager(user)),
+        "is_desk_staff": SimpleLazyObject(lambda: roles.is_agent(user)),
     }

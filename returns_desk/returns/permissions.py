@@ -7,10 +7,7 @@ type stubs name a user, so the checks take `actor: Any` and read it as an Actor.
 from typing import Any
 
 from returns_desk.core.actors import Actor
-
-# The roles themselves live with the staff app; they are named here too because every transition's
-# permission below is written in their terms.
-from returns_desk.staff.roles import AGENTS, MANAGERS, is_agent, is_manager, refund_limit_for  # noqa: F401
+from returns_desk.staff.roles import is_agent, is_manager
 
 
 def staff(instance: Any, actor: Any) -> bool:

@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from . import roles as can
+from . import roles
 
 
 def _requires(check, refusal: str):
@@ -23,5 +23,5 @@ def _requires(check, refusal: str):
     return decorator
 
 
-desk_staff = _requires(can.is_agent, "This page is for the returns desk (Agents and Managers).")
-managers_only = _requires(can.is_manager, "This page is for managers.")
+desk_staff = _requires(roles.is_agent, "This page is for the returns desk (Agents and Managers).")
+managers_only = _requires(roles.is_manager, "This page is for managers.")

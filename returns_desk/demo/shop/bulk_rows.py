@@ -192,7 +192,7 @@ def write_returns(rows: Rows) -> None:
     OrderLine.objects.bulk_create(replacement_lines, batch_size=2000)
     ReturnRequest.objects.bulk_create(rows.returns, batch_size=1000)
     ReturnItem.objects.bulk_create(rows.items, batch_size=2000)
-    ReturnEvent.objects.bulk_create(rows.events, batch_size=2000)
+    services.record_events(rows.events, batch_size=2000)
 
 
 def bulk_targets() -> dict[tuple[str, str], str]:

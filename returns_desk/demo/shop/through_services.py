@@ -237,7 +237,7 @@ def _record_claims(claims: list) -> None:
         )
     for owner_id, ids in by_owner.items():
         ReturnRequest.objects.filter(pk__in=ids).update(assignee_id=owner_id)
-    ReturnEvent.objects.bulk_create(events, batch_size=2000)
+    services.record_events(events, batch_size=2000)
 
 
 def seed_disputes(rng: random.Random, *, now: dt.datetime, count: int) -> int:

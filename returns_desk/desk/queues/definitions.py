@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.db.models import F, Q, QuerySet
 
 from returns_desk.payments.models import Dispute
-from returns_desk.returns import permissions as can
 from returns_desk.returns.models import OPEN_STATUSES
 from returns_desk.returns.models import ReturnStatus as S
 from returns_desk.returns.sla import AT_RISK_WINDOW
+from returns_desk.staff import roles
 
 RECENTLY_CLOSED = dt.timedelta(days=7)
 OPEN = sorted(OPEN_STATUSES)
@@ -68,7 +68,7 @@ DEFAULT_QUEUE = "mine"
 
 
 def queues_for(user) -> list[Queue]:
-    manager = can.is_manager(user)
+    manager = roles.is_manager(user)
     return [q for q in QUEUES.values() if manager or not q.managers_only]
 
 

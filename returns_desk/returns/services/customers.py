@@ -8,13 +8,13 @@ from django.db import transaction
 from returns_desk.core.actors import Actor, display_name
 from returns_desk.core.errors import ActionForbidden, ServiceError
 from returns_desk.customers.models import CustomerFlag
-from returns_desk.returns import permissions as can
 from returns_desk.returns.models import OPEN_STATUSES, ReturnEvent, ReturnRequest
 from returns_desk.returns.services.timeline import record_event
+from returns_desk.staff import roles
 
 
 def _checked(email: str, by: Actor) -> str:
-    if by.kind != Actor.STAFF or not can.is_agent(by.user):
+    if by.kind != Actor.STAFF or not roles.is_agent(by.user):
         raise ActionForbidden("Only desk staff can flag customers.")
     email = (email or "").strip().lower()
     try:

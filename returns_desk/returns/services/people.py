@@ -11,6 +11,7 @@ from returns_desk.core.actors import Actor, display_name
 from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, AlreadyActedError, ServiceError
 from returns_desk.returns import permissions as can
 from returns_desk.returns.models import Priority, ReturnEvent, ReturnRequest
+from returns_desk.staff import roles
 
 from .engine import short_moment
 from .locks import lock_return
@@ -68,7 +69,7 @@ def return_assign(*, return_request: ReturnRequest, assignee, by: Actor, claim: 
     """
     if not can.staff(return_request, by):
         raise ActionForbidden("Only desk staff can assign returns.")
-    if assignee is not None and not can.is_agent(assignee):
+    if assignee is not None and not roles.is_agent(assignee):
         raise ServiceError(f"{display_name(assignee)} is not on the returns desk.")
     with transaction.atomic():
         rr = lock_return(return_request)

@@ -40,6 +40,6 @@ def record_event(
     )
 
 
-def record_events(events: Iterable[ReturnEvent]) -> list[ReturnEvent]:
-    """Append many prepared entries in one statement (the demo seeder's history, the outbox's notes)."""
-    return ReturnEvent.objects.bulk_create(events)
+def record_events(events: Iterable[ReturnEvent], *, batch_size: int | None = None) -> list[ReturnEvent]:
+    """Append many prepared entries in bulk (the demo seeder's history, the outbox's notes)."""
+    return ReturnEvent.objects.bulk_create(events, batch_size=batch_size)
