@@ -1,7 +1,10 @@
 import string
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from returns_desk.core import clock
 
 
 class CannedResponse(models.Model):
@@ -43,6 +46,27 @@ class CannedResponse(models.Model):
         unknown = unknown_placeholders(self.body)
         if unknown:
             raise ValidationError({"body": f"Unknown placeholder(s): {', '.join(sorted(unknown))}."})
+
+
+class DeskNotification(models.Model):
+    """Something a staff member should look at (the bell): a customer wrote on a ticket they are to answer."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER_WROTE = "customer_wrote", "Customer wrote"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_notifications")
+    return_request = models.ForeignKey("returns.ReturnRequest", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.CUSTOMER_WROTE)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=clock.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="desk_notice_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.text}"
 
 
 def unknown_placeholders(body: str) -> set[str]:

@@ -43,6 +43,23 @@ class ReturnPolicy(models.Model):
     sla_first_response_hours = models.PositiveSmallIntegerField(default=24, validators=[MinValueValidator(1)])
     sla_inspection_hours = models.PositiveSmallIntegerField(default=48, validators=[MinValueValidator(1)])
     sla_refund_hours = models.PositiveSmallIntegerField(default=24, validators=[MinValueValidator(1)])
+    sla_reply_hours = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1)],
+        help_text="Hours to answer a customer's message (in business hours, when they apply).",
+    )
+    reply_sla_business_hours_only = models.BooleanField(
+        default=True, help_text="The reply clock runs only in business hours (below), Monday to Friday."
+    )
+    business_day_starts_hour = models.PositiveSmallIntegerField(
+        default=9, validators=[MaxValueValidator(23)], help_text="Local time, 0–23."
+    )
+    business_day_ends_hour = models.PositiveSmallIntegerField(
+        default=17, validators=[MinValueValidator(1), MaxValueValidator(24)], help_text="Local time, 1–24."
+    )
+    take_over_idle_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A VA may take over a colleague's ticket idle this long (managers always may)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -73,6 +90,8 @@ class ReturnPolicy(models.Model):
             isinstance(c, str) for c in self.non_returnable_categories
         ):
             raise ValidationError({"non_returnable_categories": "Give a list of category names."})
+        if self.business_day_starts_hour >= self.business_day_ends_hour:
+            raise ValidationError({"business_day_ends_hour": "The business day must end after it starts."})
 
     def terms(self) -> PolicyTerms:
         return PolicyTerms(

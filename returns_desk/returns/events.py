@@ -46,6 +46,16 @@ class DeskMessageRecorded:
 
 
 @dataclass(frozen=True)
+class CustomerWrote:
+    """The customer wrote (status page, email, a survey comment), in whatever state the return is; published
+    inside the transaction. `first` when the conversation was answered until now."""
+
+    return_request: ReturnRequest
+    event: ReturnEvent | None
+    first: bool
+
+
+@dataclass(frozen=True)
 class SlaBreached:
     """The SLA escalation raised these returns' priority (after its writes committed)."""
 

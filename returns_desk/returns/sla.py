@@ -9,6 +9,8 @@ The due moment is stored on the return (`sla_due_at`, indexed), so queues filter
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from .models import ReturnStatus as S
 
 # Minutes before the due moment from which a return counts as "at risk" in the queues.
@@ -85,3 +87,43 @@ def state_of(due_at: dt.datetime | None, now: dt.datetime) -> str:
     if due_at - now <= AT_RISK_WINDOW:
         return "at_risk"
     return "on_track"
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """How long the desk has to answer a customer's message, and whether only business hours count."""
+
+    hours: int
+    business_hours_only: bool = False
+    day_starts_hour: int = 9
+    day_ends_hour: int = 17
+
+    @classmethod
+    def from_policy(cls, policy) -> "ReplyTarget":
+        return cls(
+            policy.sla_reply_hours,
+            policy.reply_sla_business_hours_only,
+            policy.business_day_starts_hour,
+            policy.business_day_ends_hour,
+        )
+
+
+def reply_due(at: dt.datetime, target: ReplyTarget) -> dt.datetime:
+    """By when a message that came `at` must be answered: `target.hours` later, counting only business hours
+    (Monday to Friday, local time) when the policy says so: the clock pauses overnight and over the weekend."""
+    if not target.business_hours_only:
+        return at + dt.timedelta(hours=target.hours)
+    moment = timezone.localtime(at)
+    left = dt.timedelta(hours=target.hours)
+    while True:
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        opens = midnight + dt.timedelta(hours=target.day_starts_hour)
+        closes = midnight + dt.timedelta(hours=target.day_ends_hour)
+        if moment.weekday() >= 5 or moment >= closes:  # a weekend day, or after hours: the next day's opening
+            moment = midnight + dt.timedelta(days=1)
+            continue
+        moment = max(moment, opens)
+        if moment + left <= closes:
+            return moment + left
+        left -= closes - moment
+        moment = midnight + dt.timedelta(days=1)

@@ -9,6 +9,9 @@ class StaffProfile(models.Model):
     refund_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="Minor units this person may refund alone; empty = the policy's VA limit."
     )
+    email_on_customer_reply = models.BooleanField(
+        default=False, help_text="Also email me when a customer writes on a ticket I am to answer."
+    )
 
     class Meta:
         db_table = "desk_staffprofile"  # the table it had in the desk app; the model moved, the rows did not

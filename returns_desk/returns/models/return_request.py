@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
@@ -106,6 +107,13 @@ class ReturnRequest(FSMModelMixin, models.Model):
     sla_paused_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="Time left on the clock when it was paused to wait on the customer."
     )
+    # The conversation beside the return's state: a customer's message not yet answered by the desk, in any state.
+    awaiting_reply_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer's oldest unanswered message came; empty when answered."
+    )
+    reply_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="By when the desk owes that message an answer (the policy's reply target)."
+    )
     # Milestones (see `milestones.stamp`): what reports measure stage times and SLA compliance with.
     first_response_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -126,6 +134,14 @@ class ReturnRequest(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["assignee", "sla_due_at"]),
             models.Index(fields=["sla_due_at"]),
+            # Few returns wait for an answer at a time: partial indexes keep the "Customer replied" queue and the
+            # reply SLA off the other rows.
+            models.Index(
+                fields=["awaiting_reply_since"],
+                name="return_awaiting_reply_idx",
+                condition=Q(awaiting_reply_since__isnull=False),
+            ),
+            models.Index(fields=["reply_due_at"], name="return_reply_due_idx", condition=Q(reply_due_at__isnull=False)),
             models.Index(fields=["quoted_amount"]),
             models.Index(fields=["priority", "created_at"]),
             # Covers the insights page's aggregates over a period's returns (no table reads on SQLite).

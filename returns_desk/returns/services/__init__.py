@@ -47,11 +47,14 @@ from .stages import (
     return_request_info,
 )
 from .timeline import record_event, record_events
+from .unanswered import conversation_answered, conversation_customer_wrote
 
 __all__ = [
     "CONDITION_REFUSALS",
     "SURVEY_OPEN_STATUSES",
     "BulkResult",
+    "conversation_answered",
+    "conversation_customer_wrote",
     "customer_flag_clear",
     "customer_flag_set",
     "ItemInspection",

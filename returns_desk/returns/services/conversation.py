@@ -1,4 +1,9 @@
-"""Talking about a return: messages both ways, internal notes, more photos, and the customer's rating."""
+"""Talking about a return: messages both ways, internal notes, more photos, and the customer's rating.
+
+The conversation has a state of its own beside the return's: a customer's message, in any state of the return
+(resolved and closed included), leaves it unanswered since then, with a reply target from the policy; a reply
+to the customer answers it (an internal note does not). The return's own state does not change.
+"""
 
 from collections.abc import Sequence
 
@@ -15,6 +20,7 @@ from returns_desk.returns.photos import stage_uploads
 from .engine import required
 from .stages import return_info_received
 from .timeline import record_event
+from .unanswered import conversation_answered, conversation_customer_wrote
 
 SURVEY_OPEN_STATUSES = frozenset({ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
 
@@ -30,6 +36,9 @@ def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -
         )
         if by.kind == Actor.STAFF:
             publish(DeskMessageRecorded(return_request=return_request, event=event))
+            conversation_answered(return_request=return_request)
+        elif by.kind == Actor.CUSTOMER:
+            conversation_customer_wrote(return_request=return_request, event=event)
     return event
 
 
@@ -47,7 +56,11 @@ def return_customer_reply(*, return_request: ReturnRequest, body: str) -> Return
     body = required(body, "a message")
     if return_request.status == ReturnStatus.NEEDS_INFO:
         try:
-            return return_info_received(return_request=return_request, by=Actor.customer(), message=body)
+            with transaction.atomic():
+                answered = return_info_received(return_request=return_request, by=Actor.customer(), message=body)
+                event = answered.events.filter(transition="info_received").order_by("-id").first()
+                conversation_customer_wrote(return_request=answered, event=event)
+            return answered
         except AlreadyActedError:
             pass  # a VA moved it on meanwhile; the message still reaches the desk
     return_add_message(return_request=return_request, by=Actor.customer(), body=body)
@@ -86,8 +99,19 @@ def return_record_survey(*, return_request: ReturnRequest, score: int, comment: 
         raise ServiceError("Choose a rating from 1 to 5.")
     try:
         with transaction.atomic():
-            return SurveyResponse.objects.create(
+            survey = SurveyResponse.objects.create(
                 return_request=return_request, score=score, comment=comment.strip(), created_at=clock.now()
             )
+            if survey.comment:  # words, not just a score: someone should read them and may answer
+                event = record_event(
+                    return_request=return_request,
+                    kind=ReturnEvent.Kind.MESSAGE,
+                    by=Actor.customer(),
+                    body=f"Rated the service {score}/5: {survey.comment}",
+                    visible_to_customer=True,
+                    data={"survey_id": survey.pk},
+                )
+                conversation_customer_wrote(return_request=return_request, event=event)
+            return survey
     except IntegrityError as error:
         raise AlreadyActedError("You have already rated this return. Thank you!") from error

@@ -20,7 +20,11 @@ from .engine import required, run_transition
 
 def return_request_info(*, return_request: ReturnRequest, by: Actor, question: str) -> ReturnRequest:
     question = required(question, "the question for the customer")
-    return run_transition(return_request=return_request, action="request_info", by=by, body=question)
+
+    def apply(rr: ReturnRequest) -> None:
+        rr.awaiting_reply_since = rr.reply_due_at = None  # the question answers whatever they wrote
+
+    return run_transition(return_request=return_request, action="request_info", by=by, apply=apply, body=question)
 
 
 def return_info_received(*, return_request: ReturnRequest, by: Actor, message: str = "") -> ReturnRequest:
@@ -36,6 +40,7 @@ def return_reject(*, return_request: ReturnRequest, by: Actor, reason: str) -> R
 
     def apply(rr: ReturnRequest) -> None:
         rr.rejection_reason = reason
+        rr.awaiting_reply_since = rr.reply_due_at = None  # the reason, emailed to them, is the desk's answer
 
     return run_transition(return_request=return_request, action="reject", by=by, apply=apply, body=reason)
 
