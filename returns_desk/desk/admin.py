@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from returns_desk.core.admin import ReadOnlyAdmin
+
 from .canned import fill_with
-from .models import CannedResponse
+from .models import CannedResponse, DeskNotification
 
 
 @admin.register(CannedResponse)
@@ -26,3 +28,13 @@ class CannedResponseAdmin(admin.ModelAdmin):
             "timeframe": "within one working day",
         }
         return format_html("<div style='white-space:pre-wrap'>{}</div>", fill_with(obj.body, example))
+
+
+@admin.register(DeskNotification)
+class DeskNotificationAdmin(ReadOnlyAdmin):
+    """The bell's notices, written by the desk when a customer writes; read here, never edited."""
+
+    list_display = ["created_at", "user", "return_request", "text", "read_at"]
+    list_filter = ["kind", "read_at"]
+    search_fields = ["return_request__rma_number", "user__username", "text"]
+    list_select_related = ["user", "return_request"]

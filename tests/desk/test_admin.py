@@ -116,6 +116,11 @@ def test_a_second_active_policy_is_refused_with_a_reason_and_make_active_switche
         "sla_first_response_hours": 24,
         "sla_inspection_hours": 48,
         "sla_refund_hours": 24,
+        "sla_reply_hours": 8,
+        "reply_sla_business_hours_only": "on",
+        "business_day_starts_hour": 9,
+        "business_day_ends_hour": 17,
+        "take_over_idle_hours": 24,
     }
     refused = client.post("/admin/policies/returnpolicy/add/", data).content.decode()
     assert "Ensure this value is less than or equal to 100." in refused
