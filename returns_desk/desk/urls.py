@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import notice_views, views
 
 app_name = "desk"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("disputes/<int:pk>/", views.dispute, name="dispute"),
     path("store-credit/", views.store_credit, name="store-credit"),
     path("inbox/", views.inbox, name="inbox"),
+    path("notices/", notice_views.notices, name="notices"),
+    path("notices/bell/", notice_views.bell, name="bell"),
+    path("notices/<int:pk>/open/", notice_views.notice_open, name="notice-open"),
 ]

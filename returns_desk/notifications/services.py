@@ -253,3 +253,23 @@ def emails_record_delivered(*, return_request: ReturnRequest, after: dt.timedelt
         for e in queued
     )
     return len(queued)
+
+
+def email_staff_customer_wrote(*, to, return_request: ReturnRequest, text: str) -> OutboundEmail:
+    """A staff member who asked for it hears by email that a customer wrote on a ticket they answer."""
+    context = {
+        "text": text,
+        "return_request": return_request,
+        "ticket_url": f"{settings.SITE_URL}{return_request.get_absolute_url()}",
+        "shop_name": settings.SHOP_NAME,
+    }
+    email = OutboundEmail.objects.create(
+        event_key=f"customer-wrote:{return_request.pk}:{to.pk}:{clock.now():%Y%m%d%H%M%S%f}",
+        kind="customer_wrote",
+        to_email=to.email,
+        subject=f"{return_request.rma_number}: the customer wrote",
+        text_body=render_to_string("email/staff/customer_wrote.txt", context),
+        message_id=_message_id(None, "customer-wrote"),
+    )
+    enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)
+    return email

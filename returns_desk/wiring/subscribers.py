@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models.signals import post_migrate
 
 from returns_desk.core.schedules import ensure_periodic_tasks
+from returns_desk.desk.notices import notify_customer_wrote
 from returns_desk.documents.services import render_documents_after_transition
 from returns_desk.notifications.inbound import on_anymail_inbound
 from returns_desk.notifications.services import (
@@ -27,6 +28,7 @@ SUBSCRIBERS = [
     (events.DeskMessageRecorded, email_for_desk_message),  # a VA's message, emailed in the return's thread
     (events.ReturnTransitioned, render_documents_after_transition),  # label, receipt, credit note: a task
     (events.SlaBreached, email_managers_sla_breaches),  # one email to the managers per escalation run
+    (events.CustomerWrote, notify_customer_wrote),  # the bell (and an email, if asked) for whoever answers
 ]
 
 

@@ -24,3 +24,8 @@ def short_since(moment) -> str:
 @register.filter
 def short_until(moment) -> str:
     return short_duration((moment - clock.now()).total_seconds()) if moment else ""
+
+
+@register.filter
+def is_past(moment) -> bool:
+    return bool(moment) and moment < clock.now()

@@ -23,6 +23,13 @@ def orders_with_open_dispute() -> QuerySet:
 
 # Returns with a desk deadline first, soonest due; those waiting on others (no deadline) after them.
 DUE_FIRST = (F("sla_due_at").asc(nulls_last=True), "created_at")
+# A customer waiting for an answer first (longest waiting first), then by the desk's deadline.
+ANSWER_FIRST = (F("awaiting_reply_since").asc(nulls_last=True), *DUE_FIRST)
+
+
+def _mine(user, now) -> Q:
+    """Open returns assigned to the user, and finished ones whose customer wrote again."""
+    return Q(assignee=user) & (Q(status__in=OPEN) | Q(awaiting_reply_since__isnull=False))
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,13 @@ class Queue:
 QUEUES: dict[str, Queue] = {
     q.key: q
     for q in [
-        Queue("mine", "My open", lambda user, now: Q(assignee=user, status__in=OPEN), DUE_FIRST, per_user=True),
+        Queue("mine", "My open", _mine, ANSWER_FIRST, per_user=True),
+        Queue(
+            "replied",
+            "Customer replied",
+            lambda user, now: Q(awaiting_reply_since__isnull=False),
+            ("awaiting_reply_since", "pk"),
+        ),
         Queue("unassigned", "Unassigned", lambda user, now: Q(assignee__isnull=True, status__in=OPEN), DUE_FIRST),
         Queue("new", "New", lambda user, now: Q(status=S.REQUESTED)),
         Queue("waiting", "Waiting on customer", lambda user, now: Q(status=S.NEEDS_INFO), ("-status_changed_at",)),
@@ -54,7 +67,11 @@ QUEUES: dict[str, Queue] = {
         Queue("refund_pending", "Refund pending", lambda user, now: Q(status=S.REFUND_PENDING), ("status_changed_at",)),
         Queue("refund_failed", "Refund failed", lambda user, now: Q(status=S.REFUND_FAILED)),
         Queue("disputes", "Disputes", lambda user, now: Q(order_id__in=orders_with_open_dispute()), ("-created_at",)),
-        Queue("sla", "SLA at risk or breached", lambda user, now: Q(sla_due_at__lte=now + AT_RISK_WINDOW)),
+        Queue(
+            "sla",
+            "SLA at risk or breached",
+            lambda user, now: Q(sla_due_at__lte=now + AT_RISK_WINDOW) | Q(reply_due_at__lte=now + AT_RISK_WINDOW),
+        ),
         Queue(
             "closed",
             "Recently closed",

@@ -27,6 +27,8 @@ ROW_FIELDS = (
     "rma_number",
     "status",
     "sla_due_at",
+    "awaiting_reply_since",
+    "reply_due_at",
     "customer_name",
     "email",
     "quoted_amount",
@@ -116,6 +118,8 @@ class Row:
     priority: int
     priority_label: str
     approval: object = None  # payments.selectors.ApprovalSummary, for returns awaiting a manager
+    waiting: str = ""  # how long the customer has waited for an answer ("" when nobody waits)
+    waiting_title: str = ""
 
 
 def _approvals(returns: list[ReturnRequest]) -> dict:
@@ -136,6 +140,16 @@ def _sla_words(rr: ReturnRequest, state: str, now) -> tuple[str, str]:
     return text, f"Due {timezone.localtime(rr.sla_due_at):%d %b %Y %H:%M}"
 
 
+def waiting_words(rr: ReturnRequest, now) -> tuple[str, str]:
+    """"Customer replied 3 h ago" and its tooltip (when the answer is due), or nothing when nobody waits."""
+    if rr.awaiting_reply_since is None:
+        return "", ""
+    waited = short_duration((now - rr.awaiting_reply_since).total_seconds())
+    due = f"Answer due {timezone.localtime(rr.reply_due_at):%d %b %H:%M}" if rr.reply_due_at else ""
+    late = " (late)" if rr.reply_due_at and rr.reply_due_at < now else ""
+    return f"Customer replied {waited} ago{late}", due
+
+
 def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
     now = clock.now()
     ticket_url = reverse("desk:ticket", args=[0]).removesuffix("0/")
@@ -146,6 +160,7 @@ def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
         sla_text, sla_title = _sla_words(rr, state, now)
         assignee = display_name(rr.assignee) if rr.assignee_id else ""
         opened = timezone.localtime(rr.created_at)
+        waiting, waiting_title = waiting_words(rr, now)
         rows.append(
             Row(
                 pk=rr.pk,
@@ -168,6 +183,8 @@ def rows_for_display(returns: list[ReturnRequest]) -> list[Row]:
                 priority=rr.priority,
                 priority_label=rr.get_priority_display(),
                 approval=approvals.get(rr.pk),
+                waiting=waiting,
+                waiting_title=waiting_title,
             )
         )
     return rows
