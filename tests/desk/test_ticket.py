@@ -1,5 +1,7 @@
 """The ticket page's forms: every transition through its service, refusals shown with the text kept."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -67,7 +69,9 @@ def test_a_required_field_left_empty_is_shown_next_to_it(client, agent):
     client.force_login(agent)
     response = act(client, rr, "reject", {"reason": ""})
     assert response.status_code == 400
-    assert 'id="id_reject-reason-error">This field is required.' in response.content.decode()
+    page = response.content.decode()
+    assert '<div id="id_reject-reason_error"><p class="error">This field is required.' in page
+    assert re.search(r'<textarea[^>]*aria-describedby="id_reject-reason_error"', page)
     rr.refresh_from_db()
     assert rr.status == "requested"
 

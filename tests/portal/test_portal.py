@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.cache import cache
@@ -142,7 +143,10 @@ def test_a_chosen_item_without_reason_is_refused_next_to_the_field_keeping_what_
     response = client.post("/returns/new/items/", line_data(shop.shirt, 1, "", "The <b>seam</b> split"))
     page = response.content.decode()
     assert response.status_code == 400
-    assert f'id="id_line-{shop.shirt.pk}-reason-error">Choose why you are returning this item.' in page
+    # The error is named by the field's aria-describedby, so a screen reader reads it with the field.
+    error_id = f"id_line-{shop.shirt.pk}-reason_error"
+    assert f'<div id="{error_id}"><p class="error">Choose why you are returning this item.' in page
+    assert re.search(rf'<select[^>]*aria-describedby="[^"]*{error_id}', page)
     assert "The &lt;b&gt;seam&lt;/b&gt; split</textarea>" in page
 
 
