@@ -6,6 +6,8 @@ from django.db import models
 
 from returns_desk.core import clock
 
+from .canned import opens_with_greeting
+
 
 class CannedResponse(models.Model):
     """A reply managers prepare once; placeholders are filled in before the VA sends it.
@@ -43,9 +45,18 @@ class CannedResponse(models.Model):
         return self.title
 
     def clean(self) -> None:
+        problems = []
         unknown = unknown_placeholders(self.body)
         if unknown:
-            raise ValidationError({"body": f"Unknown placeholder(s): {', '.join(sorted(unknown))}."})
+            problems.append(f"Unknown placeholder(s): {', '.join(sorted(unknown))}.")
+        if opens_with_greeting(self.body):
+            # One greeting: the email to the customer already opens with "Hello <their name>," (see canned.py).
+            problems.append(
+                'Leave out the greeting: the email to the customer already opens with "Hello <their name>,". '
+                "Start with the message itself."
+            )
+        if problems:
+            raise ValidationError({"body": problems})
 
 
 class DeskNotification(models.Model):

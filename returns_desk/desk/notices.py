@@ -7,9 +7,11 @@ assigned. Each gets an in-app notice and, if their profile says so, an email (th
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from returns_desk.core import clock
+from returns_desk.desk.queues.counts import invalidate_counts
 from returns_desk.notifications.services import email_staff_customer_wrote
 from returns_desk.returns.events import CustomerWrote
 from returns_desk.returns.models import ReturnRequest
@@ -44,6 +46,7 @@ def notify_customer_wrote(wrote: CustomerWrote) -> None:
     DeskNotification.objects.bulk_create(
         DeskNotification(user=person, return_request=rr, text=text, created_at=now) for person in people
     )
+    transaction.on_commit(invalidate_counts)  # the "Customer replied" count, at once rather than in 10 s
     for person in people:
         profile = getattr(person, "staff_profile", None)
         if profile is not None and profile.email_on_customer_reply and person.email:

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from returns_desk.policies import engine
@@ -51,17 +50,3 @@ def earlier_returns(rr: ReturnRequest, limit: int = 10) -> list[ReturnRequest]:
         .only("rma_number", "status", "created_at", "quoted_amount", "currency")
         .order_by("-created_at")[:limit]
     )
-
-
-def next_in_queue(rr: ReturnRequest, user) -> ReturnRequest | None:
-    """The next return waiting on the desk: the user's own first, then unassigned, soonest due first.
-
-    A return waits on the desk exactly when its SLA clock runs (`sla_due_at` set), so each of the two
-    queries walks the (assignee, sla_due_at) index in order and stops at the first row.
-    """
-    candidates = ReturnRequest.objects.filter(sla_due_at__isnull=False).exclude(pk=rr.pk).only("pk", "rma_number")
-    for owner in (Q(assignee=user), Q(assignee__isnull=True)):
-        found = candidates.filter(owner).order_by("sla_due_at", "pk").first()
-        if found is not None:
-            return found
-    return None

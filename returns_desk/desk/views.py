@@ -20,8 +20,6 @@ from returns_desk.desk.queues.rows import page_of, queue_rows, rows_for_display
 from returns_desk.documents.models import Document
 from returns_desk.documents.responses import document_response
 from returns_desk.documents.services import available_kinds
-from returns_desk.notifications.inbound import inbound_file_from_triage
-from returns_desk.notifications.models import InboundEmail
 from returns_desk.payments import money_rule
 from returns_desk.payments import selectors as money
 from returns_desk.payments import services as payments
@@ -31,13 +29,15 @@ from returns_desk.returns.auto_approval import customer_standing
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
 from returns_desk.returns.responses import photo_response
 from returns_desk.returns.selectors import return_for_ticket
-from returns_desk.staff.access import desk_staff, managers_only
+from returns_desk.staff.access import desk_staff, keeps_unsent, managers_only
 
 from . import selectors as ticket_selectors
 from .canned import fill
+from .composer import KEPT_FIELDS, composer_on_arrival, mark_draft_sent, ticket_page_of
 from .filters import ReturnFilter, staff_choices
 from .forms import DisputeEvidenceForm, RedeemStoreCreditForm, ReplyForm
 from .models import CannedResponse
+from .ticket_nav_views import ticket_walk
 
 
 @desk_staff
@@ -134,7 +134,7 @@ def claim(request, pk: int):
     return redirect(_back(request, rr.get_absolute_url()))
 
 
-def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, status=200):
+def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, status=200, extra=None):
     """The ticket with its forms; `bound` is (action name, form) to show again with what was typed."""
     actions = actions_for(rr, request.user)
     names = [a.name for a in actions]
@@ -174,7 +174,8 @@ def _ticket_page(request, rr: ReturnRequest, *, bound=None, composer=None, statu
         "earlier": ticket_selectors.earlier_returns(rr),
         "standing": customer_standing(rr.email),
         "sla_state": sla.state_of(rr.sla_due_at, clock.now()),
-        "next_ticket": ticket_selectors.next_in_queue(rr, request.user),
+        **ticket_walk(request, rr),
+        **(extra or {}),
     }
     return render(request, "desk/ticket.html", context, status=status)
 
@@ -199,7 +200,8 @@ def _ticket_or_404(pk: int) -> ReturnRequest:
 
 @desk_staff
 def ticket(request, pk: int):
-    return _ticket_page(request, _ticket_or_404(pk))
+    composer, about = composer_on_arrival(request, pk)
+    return _ticket_page(request, _ticket_or_404(pk), composer=composer, extra=about)
 
 
 @desk_staff
@@ -241,6 +243,7 @@ def act(request, pk: int, action: str):
     return redirect(rr.get_absolute_url())
 
 
+@keeps_unsent(*KEPT_FIELDS, back=ticket_page_of)
 @desk_staff
 @require_POST
 def reply(request, pk: int):
@@ -278,6 +281,7 @@ def reply(request, pk: int):
         messages.error(request, str(error))
         return _ticket_page(request, _ticket_or_404(pk), composer=form, status=400)
     invalidate_counts()
+    mark_draft_sent(request, rr.pk)
     messages.success(request, done)
     return redirect(rr.get_absolute_url())
 
@@ -361,24 +365,3 @@ def store_credit(request):
     if len(codes) == 1 and not form.is_bound:
         form = RedeemStoreCreditForm(initial={"code": codes[0].code})
     return render(request, "desk/store_credit.html", {"form": form, "query": query, "codes": codes, "entries": entries})
-
-
-@desk_staff
-@require_http_methods(["GET", "POST"])
-def inbox(request):
-    """Emails no return claimed: a person reads them and files each on the right return."""
-    errors = {}
-    if request.method == "POST":
-        inbound = get_object_or_404(InboundEmail, pk=request.POST.get("inbound"))
-        try:
-            inbound = inbound_file_from_triage(
-                inbound=inbound, rma_number=request.POST.get("rma", ""), by=Actor.staff(request.user)
-            )
-        except ServiceError as error:
-            errors[inbound.pk] = (str(error), request.POST.get("rma", ""))
-        else:
-            messages.success(request, f"Filed on {inbound.return_request.rma_number}.")
-            return redirect("desk:inbox")
-    triage = InboundEmail.objects.filter(status=InboundEmail.Status.TRIAGE).prefetch_related("attachments")[:100]
-    rows = [(email, *errors.get(email.pk, ("", ""))) for email in triage]
-    return render(request, "desk/inbox.html", {"rows": rows})

@@ -1,14 +1,13 @@
 """Email from customers: filed on the right return, or left in the triage list for a person.
 
-A message is filed on a return when it answers one of our emails (In-Reply-To / References) or names
-an RMA number in its subject, and only when it comes from that return's customer: anyone can type an
-RMA number, so a stranger's email goes to triage instead.
+`matching` says which return an email is about (its thread, an RMA number it names, the sender's one open
+return), and only when it comes from that return's customer; `reply_text` keeps what the sender wrote
+without the thread their client quoted. What a person then does with a triaged email is in `triage`.
 """
 
 import email
 import email.policy
 import hashlib
-import re
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -17,51 +16,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from returns_desk.core.actors import Actor
-from returns_desk.core.errors import ServiceError
 from returns_desk.returns import services as returns
 from returns_desk.returns.models import ReturnRequest, ReturnStatus
-from returns_desk.staff.roles import is_agent
 
-from .models import InboundAttachment, InboundEmail, OutboundEmail
-
-RMA_IN_SUBJECT = re.compile(r"\bRMA-\d{6,}\b", re.IGNORECASE)
-QUOTE_HEADER = re.compile(r"^\s*On .{5,200} wrote:\s*$")
-
-
-def _reply_text(message: EmailMessage) -> str:
-    """The new part of a reply: the text body without the quoted thread below it."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    text = part.get_content()
-    if part.get_content_type() == "text/html":
-        text = re.sub(r"<[^>]+>", " ", text)
-    kept = []
-    for line in text.splitlines():
-        if QUOTE_HEADER.match(line) or line.startswith(">"):
-            break
-        kept.append(line.rstrip())
-    return "\n".join(kept).strip()
-
-
-def _match(message: EmailMessage, sender: str) -> tuple[ReturnRequest | None, str]:
-    ids = re.findall(r"<[^>]+>", f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
-    rr = None
-    how = ""
-    if ids:
-        email = OutboundEmail.objects.filter(message_id__in=ids).select_related("return_request").first()
-        if email and email.return_request:
-            rr, how = email.return_request, "answers our email"
-    if rr is None:
-        found = RMA_IN_SUBJECT.search(message.get("Subject", ""))
-        if found:
-            rr = ReturnRequest.objects.filter(rma_number=found.group(0).upper()).first()
-            how = f"names {found.group(0).upper()}"
-    if rr is None:
-        return None, "no return matched"
-    if rr.email.lower() != sender.lower():
-        return None, f"{how}, but comes from {sender}, not the return's customer"
-    return rr, how
+from .matching import match_return
+from .models import InboundAttachment, InboundEmail
+from .reply_text import body_text, reply_text
 
 
 def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail:
@@ -73,8 +33,10 @@ def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail
     existing = InboundEmail.objects.filter(message_id=message_id).first()
     if existing:
         return existing  # delivered twice (a webhook retry, a mailbox read again)
-    rr, how = _match(message, sender)
-    text = _reply_text(message)
+    whole = body_text(message)
+    text = reply_text(whole)
+    match = match_return(message=message, sender=sender, new_text=text, whole_text=whole)
+    rr, how = match.return_request, match.how
     try:
         with transaction.atomic():
             inbound = InboundEmail.objects.create(
@@ -93,7 +55,7 @@ def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail
                 inbound.note = f"{how}; not kept: {', '.join(skipped)}"[:255]
                 inbound.save(update_fields=["note"])
             if rr is not None:
-                _file_on_return(inbound, rr)
+                inbound_file_on_return(inbound, rr)
     except IntegrityError:
         return InboundEmail.objects.get(message_id=message_id)
     return inbound
@@ -120,32 +82,17 @@ def _keep_attachments(inbound: InboundEmail, message: EmailMessage) -> list[str]
     return skipped
 
 
-def _file_on_return(inbound: InboundEmail, rr: ReturnRequest) -> None:
+def inbound_file_on_return(inbound: InboundEmail, rr: ReturnRequest) -> None:
+    """Add the email's text to the return's conversation as the customer's message (it leaves the
+    conversation unanswered), labelled with its sender; an answer to an information request moves it on."""
     files = [a.filename for a in inbound.attachments.all()]
     body = inbound.text or "(no text)"
     if files:
         body += "\n\nAttached: " + ", ".join(files)
-    returns.return_add_message(return_request=rr, by=Actor.customer(), body=body)
+    sender = {"from_email": inbound.from_email, "inbound_email_id": inbound.pk}
+    returns.return_add_message(return_request=rr, by=Actor.customer(), body=body, data=sender)
     if rr.status == ReturnStatus.NEEDS_INFO:
         returns.return_info_received(return_request=rr, by=Actor.customer(), message="Answered by email.")
-
-
-def inbound_file_from_triage(*, inbound: InboundEmail, rma_number: str, by: Actor) -> InboundEmail:
-    """A person decides which return a triaged email belongs to."""
-    if not (by.kind == Actor.STAFF and is_agent(by.user)):
-        raise ServiceError("Only desk staff can file emails.")
-    rr = ReturnRequest.objects.filter(rma_number=rma_number.strip().upper()).first()
-    if rr is None:
-        raise ServiceError(f"No return {rma_number.strip().upper()}.")
-    with transaction.atomic():
-        inbound = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
-        if inbound.status == InboundEmail.Status.FILED:
-            raise ServiceError("This email was already filed.")
-        inbound.return_request, inbound.status = rr, InboundEmail.Status.FILED
-        inbound.note = f"filed by {by.label}"
-        inbound.save(update_fields=["return_request", "status", "note"])
-        _file_on_return(inbound, rr)
-    return inbound
 
 
 def parse(raw: bytes) -> EmailMessage:

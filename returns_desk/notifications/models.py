@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +20,14 @@ class OutboundEmail(models.Model):
 
     return_request = models.ForeignKey(
         "returns.ReturnRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    inbound = models.ForeignKey(
+        "InboundEmail",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        help_text="The triaged email this answers, when a person replied to it from the inbox.",
     )
     event_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40)
@@ -54,6 +63,7 @@ class InboundEmail(models.Model):
     class Status(models.TextChoices):
         FILED = "filed", "Filed on a return"
         TRIAGE = "triage", "Needs a person (no return matched)"
+        DISMISSED = "dismissed", "Dismissed by a person (kept, not filed)"
 
     message_id = models.CharField(max_length=255, unique=True)
     from_email = models.EmailField()
@@ -67,6 +77,11 @@ class InboundEmail(models.Model):
     note = models.CharField(max_length=255, blank=True, help_text="Why it was filed where it was, or skipped files.")
     source = models.CharField(max_length=20, help_text="mailgun, maildir or imap")
     received_at = models.DateTimeField(default=clock.now)
+    dismissed_reason = models.CharField(max_length=255, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

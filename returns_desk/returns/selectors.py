@@ -19,7 +19,7 @@ def return_for_ticket(pk: int) -> ReturnRequest:
             Prefetch(
                 "events",
                 queryset=ReturnEvent.objects.select_related("actor_user")
-                .defer("data", "actor_user__password", "actor_user__last_login", "actor_user__date_joined")
+                .defer("actor_user__password", "actor_user__last_login", "actor_user__date_joined")
                 .order_by("created_at", "id"),
             ),
             "refunds",

@@ -90,11 +90,11 @@ def test_managers_write_canned_responses_with_a_preview_and_checked_placeholders
     assert "Unknown placeholder(s): firstname." in bad.content.decode()
     client.post(
         "/admin/desk/cannedresponse/add/",
-        {"title": "Hello", "body": "Hi {first_name}, about {rma}.", "action": "", "is_active": "on", "position": 0},
+        {"title": "Hello", "body": "About {rma}, {first_name}.", "action": "", "is_active": "on", "position": 0},
     )
     canned = CannedResponse.objects.get(title="Hello")
     page = client.get(f"/admin/desk/cannedresponse/{canned.pk}/change/").content.decode()
-    assert "Hi Casey, about RMA-000123." in page
+    assert "About RMA-000123, Casey." in page
 
 
 def test_a_second_active_policy_is_refused_with_a_reason_and_make_active_switches(client, manager):

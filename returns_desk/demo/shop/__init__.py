@@ -28,6 +28,7 @@ from returns_desk.demo.shop.through_services import seed_disputes, seed_through_
 from returns_desk.payments import gateway
 from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
+from returns_desk.returns import sla
 
 __all__ = [
     "FIXTURES",
@@ -71,6 +72,7 @@ def _seed(*, orders: int, returns: int, seed: int, bulk: bool | None) -> dict[st
         window_days=policy.return_window_days,
         non_returnable=set(policy.non_returnable_categories),
         reasons=reasons,
+        targets=sla.Targets.from_policy(policy),
     )
     use_bulk = takes_bulk_path(returns=returns, bulk=bulk)
     paid_at_stripe = 0

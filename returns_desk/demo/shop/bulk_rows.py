@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from returns_desk.demo.shop.plans import PlannedReturn
+from returns_desk.demo.shop.timing import due_at_end, transition_table
 from returns_desk.demo.shop.words import describe
 from returns_desk.orders.models import Order, OrderLine
 from returns_desk.payments.models import Refund, StoreCredit
@@ -41,7 +42,7 @@ class Desk:
     def of(cls, staff: dict[str, object]) -> "Desk":
         policy = active_policy()
         return cls(
-            table=bulk_targets(),
+            table=transition_table(),
             policy=policy,
             bonus_percent=float(policy.store_credit_bonus_percent),
             targets=sla.Targets.from_policy(policy),
@@ -58,12 +59,9 @@ class Desk:
             self.terms_for[codes] = QuotedTerms.from_policy(self.policy, reasons).as_json()
         return self.terms_for[codes]
 
-    def sla_due(self, status: str, entered: dt.datetime) -> dt.datetime | None:
-        """A bulk row's last stay: its clock as the services would have started it (needs_info: paused)."""
-        current = sla.Clock(None, None)
-        return sla.clock_after(
-            to_state=status, from_state="", now=entered, current=current, targets=self.targets
-        ).due_at
+    def sla_due(self, plan: PlannedReturn) -> dt.datetime | None:
+        """A bulk row's SLA clock as the services would have left it after its steps (needs_info: paused)."""
+        return due_at_end(plan.path, plan.times, self.targets)
 
 
 @dataclass
@@ -121,7 +119,7 @@ def _return_row(rng: random.Random, plan: PlannedReturn, desk: Desk, *, pk: int,
         created_at=plan.times[0],
         updated_at=last,
         status_changed_at=last,
-        sla_due_at=desk.sla_due(status, last),
+        sla_due_at=desk.sla_due(plan),
         assignee=rng.choice(desk.agents) if status not in (S.REQUESTED,) else None,
     )
 
@@ -193,13 +191,3 @@ def write_returns(rows: Rows) -> None:
     ReturnRequest.objects.bulk_create(rows.returns, batch_size=1000)
     ReturnItem.objects.bulk_create(rows.items, batch_size=2000)
     services.record_events(rows.events, batch_size=2000)
-
-
-def bulk_targets() -> dict[tuple[str, str], str]:
-    """(source state, transition name) -> target state, read from the model itself; with the one transition
-    whose target depends on the row: the demo's managers approve refunds (the outcome its VAs ask for), which
-    are then sent."""
-    status = ReturnRequest._meta.get_field("status")
-    table = {(t.source, t.name): t.target for t in status.get_all_transitions(ReturnRequest)}
-    table[(S.AWAITING_APPROVAL, "approve_refund")] = S.REFUND_PENDING
-    return table

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from returns_desk.core import clock
+from returns_desk.demo.shop.canned import ensure_canned_responses
 from returns_desk.demo.shop.example import order_line
 from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.payments import gateway
@@ -82,11 +83,13 @@ CITIES = [("Bristol", "BS1 4DJ"), ("Leeds", "LS1 3AB"), ("York", "YO1 7HH"), ("B
 
 
 def ensure_reference_data() -> None:
-    """The default policy and reason codes once; the groups every time, so new permissions reach them."""
+    """The default policy and reason codes once; the groups every time, so new permissions reach them; the
+    canned responses the desk works with."""
     if not ReasonCode.objects.exists():
         call_command("loaddata", *FIXTURES, verbosity=0)
     else:
         call_command("loaddata", FIXTURES[0], verbosity=0)
+    ensure_canned_responses()
 
 
 def ensure_demo_users() -> dict[str, object]:

@@ -6,9 +6,11 @@ import random
 from dataclasses import dataclass
 
 from returns_desk.demo.shop.catalogue import ShopPlan
+from returns_desk.demo.shop.timing import FINISHED_STATES, finished_moments, open_moments, sla_standings
 from returns_desk.demo.shop.words import PROBLEM_SKUS
 from returns_desk.orders.models import Order, OrderLine
 from returns_desk.policies.models import ReasonCode
+from returns_desk.returns import sla
 from returns_desk.returns.models import ReturnStatus
 
 S = ReturnStatus
@@ -64,8 +66,8 @@ STATE_WEIGHTS = {
     S.CANCELLED: 4,
     S.CLOSED: 42,
 }
-EARLY_STATES = {S.REQUESTED, S.NEEDS_INFO, S.APPROVED, S.IN_TRANSIT}
-LATE_STATES = [s for s in STATE_WEIGHTS if s not in EARLY_STATES]
+# Open returns were opened in the last few days, on orders delivered lately; finished ones over the past months.
+OPEN_STATES = {s for s in STATE_WEIGHTS if s not in FINISHED_STATES}
 
 
 @dataclass
@@ -86,7 +88,7 @@ class _Shelves:
     shop: ShopPlan
     non_returnable: set[str]
     remaining: dict[int, int]  # order line pk -> units not yet returned
-    recent: list[Order]  # early states come back on these: delivered well inside the window
+    recent: list[Order]  # open returns come back on these: delivered well inside the window
     older: list[Order]  # finished returns on these: delivered at least 12 days ago
     troubled: dict[str, list[Order]]  # "recent" and "older" orders that hold a problem SKU
 
@@ -132,11 +134,13 @@ def plan_returns(
     window_days: int,
     non_returnable: set[str],
     reasons: list[ReasonCode],
+    targets: sla.Targets,
 ) -> list[PlannedReturn]:
     """Choose, for each return, a target state, a path to it, an order, lines, reasons and moments."""
     states = list(STATE_WEIGHTS)
     weights = [STATE_WEIGHTS[s] for s in states]
     shelves = _Shelves.of(shop, now=now, window_days=window_days, non_returnable=non_returnable)
+    standings = sla_standings(rng)
     planned = []
     for n in range(count):
         state = states[n] if n < len(states) else rng.choices(states, weights)[0]  # every state at least once
@@ -145,15 +149,18 @@ def plan_returns(
             continue  # nothing returnable is left in the shop
         picks = _pick_lines(rng, candidates, shelves.remaining, reasons)
         path = list(rng.choice(PATHS[state]))
-        times = _moments(rng, order, state=state, path=path, now=now, window_days=window_days)
+        if state in OPEN_STATES:
+            times = open_moments(rng, order, path=path, now=now, targets=targets, standings=standings)
+        else:
+            times = finished_moments(rng, order, path=path, now=now, window_days=window_days)
         planned.append(PlannedReturn(order, picks, state, path, times, _resolution(path)))
     return planned
 
 
 def _pick_order(rng: random.Random, state: str, shelves: _Shelves) -> tuple[str, Order | None, list[OrderLine]]:
     """An order with lines left to return, for a return headed to `state`; when recent orders are used up, an
-    older one, and the return heads to a later state instead (the state is returned with the order)."""
-    early = state in EARLY_STATES
+    older one, and the return heads to a finished state instead (the state is returned with the order)."""
+    early = state in OPEN_STATES
     order, candidates = None, []
     if rng.random() < 0.12:  # orders holding a problem SKU come back more often
         order, candidates = shelves.draw(rng, shelves.troubled["recent" if early else "older"])
@@ -161,7 +168,8 @@ def _pick_order(rng: random.Random, state: str, shelves: _Shelves) -> tuple[str,
         order, candidates = shelves.draw(rng, shelves.recent if early else shelves.older)
     if order is None and early:
         # Recent orders are used up (large volumes): older orders can still carry a finished return.
-        state = rng.choices(LATE_STATES, [STATE_WEIGHTS[s] for s in LATE_STATES])[0]
+        finished = [s for s in STATE_WEIGHTS if s in FINISHED_STATES]
+        state = rng.choices(finished, [STATE_WEIGHTS[s] for s in finished])[0]
         order, candidates = shelves.draw(rng, shelves.older)
     return state, order, candidates
 
@@ -193,23 +201,3 @@ def _resolution(path: list[str]) -> str:
     if "ship_exchange" in path:
         return "exchange"
     return "refund"
-
-
-def _moments(
-    rng: random.Random, order: Order, *, state: str, path: list[str], now: dt.datetime, window_days: int
-) -> list[dt.datetime]:
-    """Requested within the window after delivery; each step a few hours to days later."""
-    latest_start = min(order.delivered_at + dt.timedelta(days=window_days - 1), now - dt.timedelta(hours=1))
-    if state in EARLY_STATES:
-        earliest = max(order.delivered_at + dt.timedelta(hours=1), now - dt.timedelta(days=4))
-    else:
-        earliest = order.delivered_at + dt.timedelta(hours=6)
-    earliest = min(earliest, latest_start)
-    start = earliest + (latest_start - earliest) * rng.random() * (0.3 if state not in EARLY_STATES else 1)
-    span = max(now - start, dt.timedelta(minutes=len(path) + 1))
-    gaps = sorted(rng.random() for _ in path)
-    step_limit = dt.timedelta(days=3)
-    times = [start]
-    for gap in gaps:
-        times.append(max(times[-1] + dt.timedelta(minutes=1), min(start + span * gap, times[-1] + step_limit)))
-    return times

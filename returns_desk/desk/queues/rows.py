@@ -141,7 +141,7 @@ def _sla_words(rr: ReturnRequest, state: str, now) -> tuple[str, str]:
 
 
 def waiting_words(rr: ReturnRequest, now) -> tuple[str, str]:
-    """"Customer replied 3 h ago" and its tooltip (when the answer is due), or nothing when nobody waits."""
+    """ "Customer replied 3 h ago" and its tooltip (when the answer is due), or nothing when nobody waits."""
     if rr.awaiting_reply_since is None:
         return "", ""
     waited = short_duration((now - rr.awaiting_reply_since).total_seconds())

@@ -74,6 +74,14 @@ class ReturnEvent(models.Model):
 
     @property
     def actor_label(self) -> str:
+        """Who wrote or did this; an emailed message from another address than the customer's names it.
+
+        The sender is read from `data` only when it was loaded: a page that defers `data` gets no query per row.
+        """
         if self.actor_user_id:
             return display_name(self.actor_user)
+        if self.actor_kind == "customer" and self.kind == "message" and "data" not in self.get_deferred_fields():
+            sender = (self.data or {}).get("from_email", "")
+            if sender and sender.strip().lower() != self.return_request.email.strip().lower():
+                return f"{sender} (not the customer's address)"
         return {"customer": "Customer", "system": "System", "stripe": "Stripe"}.get(self.actor_kind, self.actor_kind)

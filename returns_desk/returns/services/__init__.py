@@ -4,7 +4,7 @@
 - `opening`: a new return, checked and priced.
 - `stages`: one service per transition that moves no money.
 - `conversation`: messages, notes, photos, the survey.
-- `people`: assignment, claims, bulk actions, priority; `customers`: a customer's flag.
+- `people`: assignment, claims, taking over, bulk actions, priority; `customers`: a customer's flag.
 - `timeline`: the only writer of timeline events; `locks`: the one lock order.
 
 Callers import the services from here: `from returns_desk.returns import services`.
@@ -30,6 +30,7 @@ from .people import (
     return_claim,
     return_raise_priority,
     return_set_priority,
+    return_take_over,
     returns_bulk_assign,
     returns_bulk_close,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "return_reject",
     "return_request_info",
     "return_set_priority",
+    "return_take_over",
     "returns_bulk_assign",
     "returns_bulk_close",
     "rma_for",

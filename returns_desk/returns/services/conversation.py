@@ -25,14 +25,22 @@ from .unanswered import conversation_answered, conversation_customer_wrote
 SURVEY_OPEN_STATUSES = frozenset({ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
 
 
-def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str) -> ReturnEvent:
-    """A message the customer sees (from staff: also emailed to them) or the desk reads (from the customer)."""
+def return_add_message(*, return_request: ReturnRequest, by: Actor, body: str, data: dict | None = None) -> ReturnEvent:
+    """A message the customer sees (from staff: also emailed to them) or the desk reads (from the customer).
+
+    `data` is kept on the timeline event, e.g. the address an emailed message came from (`from_email`).
+    """
     body = required(body, "a message")
     if by.kind == Actor.STAFF and not can.staff(return_request, by):
         raise ActionForbidden("Only desk staff can write to the customer.")
     with transaction.atomic():
         event = record_event(
-            return_request=return_request, kind=ReturnEvent.Kind.MESSAGE, by=by, body=body, visible_to_customer=True
+            return_request=return_request,
+            kind=ReturnEvent.Kind.MESSAGE,
+            by=by,
+            body=body,
+            visible_to_customer=True,
+            data=data,
         )
         if by.kind == Actor.STAFF:
             publish(DeskMessageRecorded(return_request=return_request, event=event))

@@ -1,7 +1,8 @@
-"""Who works a return, and how urgently: assignment, claims, bulk actions and priority."""
+"""Who works a return, and how urgently: assignment, claims, taking over, bulk actions and priority."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db import transaction
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor, display_name
 from returns_desk.core.errors import ActionForbidden, ActionNotAllowed, AlreadyActedError, ServiceError
+from returns_desk.policies.selectors import active_policy
 from returns_desk.returns import permissions as can
 from returns_desk.returns.models import Priority, ReturnEvent, ReturnRequest
 from returns_desk.staff import roles
@@ -97,6 +99,58 @@ def return_assign(*, return_request: ReturnRequest, assignee, by: Actor, claim: 
 
 def return_claim(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
     return return_assign(return_request=return_request, assignee=by.user, by=by, claim=True)
+
+
+def _last_desk_activity(rr: ReturnRequest):
+    """When someone on the desk last wrote on the return's timeline (or when it was opened, if nobody has)."""
+    events = rr.events.filter(actor_kind=ReturnEvent.ActorKind.STAFF).order_by("-created_at", "-id")
+    return events.values_list("created_at", flat=True).first() or rr.created_at
+
+
+def _refuse_take_over_while_busy(rr: ReturnRequest, previous) -> None:
+    """A VA may take over only a ticket its assignee has left alone longer than the policy's idle time."""
+    hours = active_policy().take_over_idle_hours
+    last = _last_desk_activity(rr)
+    if clock.now() - last >= timedelta(hours=hours):
+        return
+    raise ActionNotAllowed(
+        f"{display_name(previous)} is working on this return (last activity at {short_moment(last)}). "
+        f"A VA can take it over after {hours} h without activity, from {short_moment(last + timedelta(hours=hours))};"
+        " a manager can take it over now. Nothing was changed."
+    )
+
+
+def return_take_over(*, return_request: ReturnRequest, by: Actor) -> ReturnRequest:
+    """Reassign a colleague's return to oneself, with a timeline note naming who had it.
+
+    Managers always may. A VA may once the ticket has been idle longer than the policy's
+    `take_over_idle_hours`, idle meaning no timeline entry by anyone on the desk: a customer writing again or
+    the SLA escalating makes a neglected ticket more urgent, not busier. An unassigned return is simply claimed.
+    """
+    if not can.staff(return_request, by):
+        raise ActionForbidden("Only desk staff can take over returns.")
+    with transaction.atomic():
+        rr = lock_return(return_request)
+        previous = rr.assignee
+        if previous is None:
+            return return_assign(return_request=rr, assignee=by.user, by=by, claim=True)
+        if previous.pk == by.user.pk:
+            return rr  # already theirs: nothing to record
+        if not rr.is_open:
+            raise ActionNotAllowed(f"This return is {rr.get_status_display().lower()}; there is nothing to take over.")
+        if not roles.is_manager(by.user):
+            _refuse_take_over_while_busy(rr, previous)
+        rr.assignee = by.user
+        rr.updated_at = clock.now()
+        rr.save(update_fields=["assignee", "updated_at"])
+        record_event(
+            return_request=rr,
+            kind=ReturnEvent.Kind.ASSIGNMENT,
+            by=by,
+            body=f"Taken over by {display_name(by.user)} from {display_name(previous)}.",
+            data={"assignee_id": by.user.pk, "previous_id": previous.pk, "take_over": True},
+        )
+    return rr
 
 
 @dataclass

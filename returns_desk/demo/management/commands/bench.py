@@ -22,8 +22,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.test import Client
 
+from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.demo.shop.example import Line, example_order
+from returns_desk.desk.models import DeskNotification
 from returns_desk.documents import rendering
 from returns_desk.documents.services import _return_for_documents
 from returns_desk.orders.models import Product
@@ -92,6 +94,7 @@ class Command(BaseCommand):
         self.emit("desk_queue_ms", warm, "ms")
         self.emit("desk_queue_cold_counts_ms", cold, "ms")
         self.emit("desk_ticket_ms", self.time_desk_ticket(), "ms")
+        self.emit("notifications_poll_ms", self.time_notifications_poll(), "ms")
         served, cold = self.time_insights()
         self.emit("insights_ms", served, "ms")
         self.emit("insights_cold_ms", cold, "ms")
@@ -169,6 +172,28 @@ class Command(BaseCommand):
             client.get(url)
             cold.append(time.perf_counter() - started)
         return median_ms(warm), median_ms(cold)
+
+    def time_notifications_poll(self, samples: int = 60) -> float:
+        """Median time of one bell refresh (the header polls it) for a manager with a long list of notices:
+        customers wrote on 200 unassigned returns, each noticed to every manager, half of them read."""
+        manager = get_user_model().objects.get(username="manager")
+        for rr in ReturnRequest.objects.filter(assignee__isnull=True).order_by("pk")[:200]:
+            services.return_customer_reply(return_request=rr, body="Any news on my return?")
+        notices = DeskNotification.objects.filter(user=manager).order_by("pk").values_list("pk", flat=True)
+        DeskNotification.objects.filter(pk__in=list(notices[: len(notices) // 2])).update(read_at=clock.now())
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        client = Client()
+        client.force_login(manager)
+        url = "/desk/notices/bell/"
+        client.get(url)
+        timings = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise CommandError(f"bell answered {response.status_code}")
+        return median_ms(timings)
 
     def time_desk_ticket(self, samples: int = 40) -> float:
         """Median time of the ticket page for the return with the longest timeline (forms, policy panel,
