@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from returns_desk.staff.access import desk_staff
+from returns_desk.staff.services import staff_set_email_on_customer_reply
 
 from .models import DeskNotification
 from .notices import notices_for, notices_mark_read, unread_count
@@ -25,7 +26,22 @@ def notices(request):
         changed = notices_mark_read(user=request.user)
         messages.success(request, f"Marked {changed} notice{'s' if changed != 1 else ''} read.")
         return redirect("desk:notices")
-    return render(request, "desk/notices.html", {"listing": notices_for(request.user)})
+    profile = getattr(request.user, "staff_profile", None)
+    emailed = bool(profile and profile.email_on_customer_reply)
+    return render(request, "desk/notices.html", {"listing": notices_for(request.user), "emailed": emailed})
+
+
+@desk_staff
+@require_POST
+def notice_email_choice(request):
+    """Whether a customer's message also reaches this staff member by email: their own choice."""
+    enabled = request.POST.get("email_on_customer_reply") == "on"
+    staff_set_email_on_customer_reply(user=request.user, enabled=enabled)
+    if enabled and not request.user.email:
+        messages.warning(request, "Saved, but your account has no email address: ask a manager to add one.")
+    else:
+        messages.success(request, "You will get an email too." if enabled else "No more emails: the bell only.")
+    return redirect("desk:notices")
 
 
 @desk_staff

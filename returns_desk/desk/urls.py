@@ -27,5 +27,6 @@ urlpatterns = [
     path("inbox/<int:pk>/start-return/", inbox_views.start_return, name="inbox-start-return"),
     path("notices/", notice_views.notices, name="notices"),
     path("notices/bell/", notice_views.bell, name="bell"),
+    path("notices/email/", notice_views.notice_email_choice, name="notice-email"),
     path("notices/<int:pk>/open/", notice_views.notice_open, name="notice-open"),
 ]

@@ -82,3 +82,15 @@ def test_waiting_customers_cost_the_queue_page_no_query(client, manager):
     after = {url: queries(client, url) for url in urls}
     assert after == before
     assert max(after.values()) <= 8, after
+
+
+def test_a_va_chooses_to_be_emailed_too(client, agent):
+    client.force_login(agent)
+    assert "checked" not in client.get("/desk/notices/").content.decode().split('id="email-choice"')[1][:40]
+    client.post("/desk/notices/email/", {"email_on_customer_reply": "on"})
+    agent.refresh_from_db()
+    assert agent.staff_profile.email_on_customer_reply is True
+    assert 'id="email-choice" name="email_on_customer_reply" checked' in client.get("/desk/notices/").content.decode()
+    client.post("/desk/notices/email/", {})
+    agent.staff_profile.refresh_from_db()
+    assert agent.staff_profile.email_on_customer_reply is False
