@@ -34,7 +34,8 @@ def _walk_at(request, queue: Queue, rr: ReturnRequest) -> dict | None:
 
 
 def ticket_walk(request, rr: ReturnRequest) -> dict:
-    """The ticket page's way on: the queue walked (`?queue=` starts a walk at this ticket) and what comes next."""
+    """The ticket page's way on: the queue walked (`?queue=` starts a walk at this ticket). Which ticket comes
+    next is worked out only when asked ("n"): in a VA's own long queue that sort is the page's costliest query."""
     state = request.session.get(WALK_SESSION_KEY) or {}
     if request.GET.get("queue"):
         queue = queue_for(request.GET["queue"], request.user)
@@ -45,9 +46,7 @@ def ticket_walk(request, rr: ReturnRequest) -> dict:
         queue = queue_for(state.get("queue"), request.user)
     else:  # opened from elsewhere: walk on from here in the queue it belongs to
         queue = queue_for(walk.home_queue(rr, request.user), request.user)
-        state = _walk_state(queue, rr, [])
-    following = walk.next_in_queue(queue, request.user, state["place"], state["seen"])
-    return {"walk_queue": queue, "next_ticket": following}
+    return {"walk_queue": queue}
 
 
 @desk_staff

@@ -36,16 +36,20 @@ def test_the_customer_replied_queue_badge_and_ticket(client, agent):
     assert rows_of(client.get("/desk/?queue=replied")) == [second.rma_number]
 
 
-def test_my_open_puts_the_waiting_customer_first_even_on_a_finished_return(client, agent):
+def test_my_open_puts_the_waiting_customer_first(client, agent):
     client.force_login(agent)
     by = Actor.staff(agent)
-    older = return_in_state("received")
+    due_first = return_in_state("received")  # the desk owes the inspection: due soonest
+    quiet = return_in_state("approved")
     finished = return_in_state("resolved")
-    for rr in (older, finished):
+    for rr in (due_first, quiet, finished):
         services.return_assign(return_request=rr, assignee=agent, by=by)
-    assert rows_of(client.get("/desk/")) == [older.rma_number]  # a finished return is not "open" ...
+    assert rows_of(client.get("/desk/")) == [due_first.rma_number, quiet.rma_number]
+    services.return_customer_reply(return_request=quiet, body="Where do I drop the parcel?")
     services.return_customer_reply(return_request=finished, body="My refund never came.")
-    assert rows_of(client.get("/desk/")) == [finished.rma_number, older.rma_number]  # ... until they write
+    assert rows_of(client.get("/desk/")) == [quiet.rma_number, due_first.rma_number]
+    # A finished return whose customer wrote again waits in "Customer replied", with everyone else's.
+    assert finished.rma_number in rows_of(client.get("/desk/?queue=replied"))
 
 
 def test_the_bell_counts_lists_and_marks_read(client, agent, second_agent):
