@@ -16,7 +16,7 @@ def test_a_customer_message_reaches_the_va_who_answers_it(page, browser, live_se
     rr = return_in_state("resolved", unit_price=2000)
     services.return_assign(return_request=rr, assignee=agent, by=Actor.staff(agent))
     log_in(page, live_server, "ana")
-    page.goto(f"{live_server.url}/desk/")
+    page.goto(f"{live_server.url}/desk/?queue=replied")  # a resolved return comes back here when its customer writes
     expect(page.locator("#bell")).to_have_attribute("aria-label", "Notifications: 0 unread")
 
     customer = browser.new_context().new_page()
