@@ -11,9 +11,9 @@ import copy
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.loader import render_to_string
 
 from returns_desk.documents.rendering import status_url
+from returns_desk.notifications.services import plain_text
 from returns_desk.returns.models import ReturnRequest
 
 TIMEFRAMES = {
@@ -96,4 +96,4 @@ def preview(*, body: str, action: str, rr: ReturnRequest) -> Preview:
         shown = copy.copy(rr)
         shown.rejection_reason = text
     context = {"rr": shown, "shop_name": settings.SHOP_NAME, "status_url": status_url(rr), "event": _Message(text)}
-    return Preview(text=text, email=render_to_string(f"email/{kind}/body.txt", context), email_kind=kind)
+    return Preview(text=text, email=plain_text(f"email/{kind}/body.txt", context), email_kind=kind)

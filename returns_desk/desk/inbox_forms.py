@@ -44,7 +44,9 @@ class DismissEmailForm(forms.Form):
 
 
 class FindOrderForm(forms.Form):
-    order = forms.CharField(label="Order number", max_length=32, help_text="As printed on the order, e.g. #100123")
+    order = forms.CharField(
+        label="Order number", max_length=32, help_text="As printed on the order confirmation (a leading # is fine)."
+    )
 
 
 class StartReturnForm(forms.Form):

@@ -69,9 +69,11 @@ def notices_for(user) -> NoticeList:
     return NoticeList(list(latest.order_by("-created_at", "-id")[:LIST_SIZE]), unread_count(user))
 
 
-def notices_mark_read(*, user, notice_id: int | None = None) -> int:
-    """Mark one notice (or all) of this user read; returns how many changed."""
+def notices_mark_read(*, user, notice_id: int | None = None, return_request_id: int | None = None) -> int:
+    """Mark one notice, a ticket's, or all of this user's read; returns how many changed."""
     unread = DeskNotification.objects.filter(user=user, read_at__isnull=True)
     if notice_id is not None:
         unread = unread.filter(pk=notice_id)
+    if return_request_id is not None:
+        unread = unread.filter(return_request_id=return_request_id)
     return unread.update(read_at=clock.now())

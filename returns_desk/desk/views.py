@@ -37,6 +37,7 @@ from .composer import KEPT_FIELDS, composer_on_arrival, mark_draft_sent, ticket_
 from .filters import ReturnFilter, staff_choices
 from .forms import DisputeEvidenceForm, RedeemStoreCreditForm, ReplyForm
 from .models import CannedResponse
+from .notices import notices_mark_read
 from .ticket_nav_views import ticket_walk
 
 
@@ -282,6 +283,8 @@ def reply(request, pk: int):
         return _ticket_page(request, _ticket_or_404(pk), composer=form, status=400)
     invalidate_counts()
     mark_draft_sent(request, rr.pk)
+    if kind != "note":  # the customer is answered: their news on this ticket is read
+        notices_mark_read(user=request.user, return_request_id=rr.pk)
     messages.success(request, done)
     return redirect(rr.get_absolute_url())
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
@@ -37,6 +38,11 @@ TRANSITION_EMAILS: dict[str, tuple[str, tuple[str, ...]]] = {
 RETRY_DELAYS_SECONDS = [60, 300, 1800, 7200]
 
 
+def plain_text(template_name: str, context: dict) -> str:
+    """A plain-text email part: nothing HTML-escaped (a customer's "can't" stays "can't", not "can&#x27;t")."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def _message_id(rr: ReturnRequest | None, kind: str) -> str:
     domain = urlparse(settings.SITE_URL).hostname or "returns.local"
     prefix = f"{rr.rma_number}.{kind}" if rr else kind
@@ -58,14 +64,14 @@ def email_queue(
     """
     rr = return_request
     context = {"rr": rr, "shop_name": settings.SHOP_NAME, "status_url": status_url(rr), **(extra or {})}
-    subject = " ".join(render_to_string(f"email/{kind}/subject.txt", context).split())
+    subject = " ".join(plain_text(f"email/{kind}/subject.txt", context).split())
     candidate = OutboundEmail(
         return_request=rr,
         event_key=event_key,
         kind=kind,
         to_email=rr.email,
         subject=f"{subject} [{rr.rma_number}]",
-        text_body=render_to_string(f"email/{kind}/body.txt", context),
+        text_body=plain_text(f"email/{kind}/body.txt", context),
         html_body=render_to_string(f"email/{kind}/body.html", context),
         attach_documents=list(attach),
         message_id=_message_id(rr, kind),
@@ -217,7 +223,7 @@ def email_managers_sla_breaches(breached: SlaBreached) -> list[OutboundEmail]:
         .distinct()
     )
     context = {"returns": returns, "shop_name": settings.SHOP_NAME, "site_url": settings.SITE_URL}
-    body = render_to_string("email/staff/sla_breaches.txt", context)
+    body = plain_text("email/staff/sla_breaches.txt", context)
     run = f"{clock.now():%Y%m%d%H%M}:{returns[0].pk}"
     emails = []
     for manager_id, address in managers:
@@ -268,7 +274,7 @@ def email_staff_customer_wrote(*, to, return_request: ReturnRequest, text: str) 
         kind="customer_wrote",
         to_email=to.email,
         subject=f"{return_request.rma_number}: the customer wrote",
-        text_body=render_to_string("email/staff/customer_wrote.txt", context),
+        text_body=plain_text("email/staff/customer_wrote.txt", context),
         message_id=_message_id(None, "customer-wrote"),
     )
     enqueue_on_commit("returns_desk.notifications.tasks.send_email", email.pk)

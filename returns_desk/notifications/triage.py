@@ -22,6 +22,7 @@ from returns_desk.staff.roles import is_agent
 from .inbound import inbound_file_on_return
 from .matching import rma_numbers_in
 from .models import InboundEmail, OutboundEmail
+from .services import plain_text
 
 
 def _desk_only(by: Actor, what: str) -> None:
@@ -94,7 +95,7 @@ def inbound_reply(*, inbound: InboundEmail, body: str, by: Actor) -> OutboundEma
         kind="inbox_reply",
         to_email=inbound.from_email,
         subject=subject if subject.lower().startswith("re:") else f"Re: {subject}",
-        text_body=render_to_string("email/inbox_reply/body.txt", context),
+        text_body=plain_text("email/inbox_reply/body.txt", context),
         html_body=render_to_string("email/inbox_reply/body.html", context),
         message_id=make_msgid("inbox-reply", domain=urlparse(settings.SITE_URL).hostname or "returns.local"),
         in_reply_to=inbound.message_id,

@@ -98,3 +98,14 @@ def test_a_va_chooses_to_be_emailed_too(client, agent):
     client.post("/desk/notices/email/", {})
     agent.staff_profile.refresh_from_db()
     assert agent.staff_profile.email_on_customer_reply is False
+
+
+def test_answering_the_customer_reads_your_notice_about_them(client, agent):
+    rr = return_in_state("approved")
+    services.return_assign(return_request=rr, assignee=agent, by=Actor.staff(agent))
+    services.return_customer_reply(return_request=rr, body="Is the label coming?")
+    client.force_login(agent)
+    client.post(f"/desk/returns/{rr.pk}/reply/", {"kind": "note", "body": "Checking with the warehouse."})
+    assert DeskNotification.objects.filter(user=agent, read_at__isnull=True).count() == 1  # a note answers nobody
+    client.post(f"/desk/returns/{rr.pk}/reply/", {"kind": "reply", "body": "It is attached again."})
+    assert not DeskNotification.objects.filter(user=agent, read_at__isnull=True).exists()

@@ -214,3 +214,14 @@ def test_an_event_key_queues_one_email(agent):
     two = outbox.email_queue(return_request=rr, kind="ship_reminder", event_key=f"{rr.rma_number}:reminder:1")
     assert one.pk == two.pk
     assert OutboundEmail.objects.filter(return_request=rr, kind="ship_reminder").count() == 1
+
+
+def test_plain_text_emails_are_never_html_escaped(agent, django_capture_on_commit_callbacks):
+    rr = return_in_state("requested")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_reject(return_request=rr, by=Actor.staff(agent), reason="We can't accept worn shoes <sorry>.")
+    [message] = [m for m in mail.outbox if rr.rma_number in m.subject]
+    assert "We can't accept worn shoes <sorry>." in message.body
+    assert "&#x27;" not in message.body and "&lt;" not in message.body
+    html = message.alternatives[0][0]
+    assert "We can&#x27;t accept worn shoes &lt;sorry&gt;." in html  # the HTML part stays escaped
