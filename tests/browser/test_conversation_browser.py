@@ -37,6 +37,7 @@ def test_a_customer_message_reaches_the_va_who_answers_it(page, browser, live_se
     page.locator("#composer").get_by_role("button", name="Send").click()
     expect(page.get_by_role("status")).to_contain_text("Reply sent to the customer.")
     expect(page.locator("#customer-waiting")).to_have_count(0)
-    page.goto(f"{live_server.url}/desk/notices/")
-    page.get_by_role("button", name="Mark all 1 read").click()
+    page.goto(f"{live_server.url}/desk/notices/")  # answering the customer read the notice about them
     expect(page.locator("#bell")).to_have_attribute("aria-label", "Notifications: 0 unread")
+    expect(page.locator(".notices li")).to_contain_text("The refund is not on my card yet.")
+    expect(page.get_by_role("button", name="Mark all 1 read")).to_have_count(0)
