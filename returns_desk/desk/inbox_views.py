@@ -85,44 +85,53 @@ def inbox(request):
     return redirect("desk:inbox")
 
 
-@desk_staff
-@require_POST
-def reply(request, pk: int):
-    """Answer the sender by email (often: which order is this about?); the email stays in the inbox."""
+def _answer_waiting_email(request, pk: int, *, name: str, form_class, field: str, act, done: str):
+    """One inbox form on one waiting email: `act(email, text, by)` with the form's `field`, then `done` (formatted
+    with the email) and back to the inbox; a refusal shows the inbox with the form, what was typed and why."""
     email = _waiting_or_none(pk)
     if email is None:
         messages.error(request, GONE)
         return redirect("desk:inbox")
-    form = ReplyToSenderForm(request.POST, email_id=pk)
+    form = form_class(request.POST, email_id=pk)
     if form.is_valid():
         try:
-            inbound_reply(inbound=email, body=form.cleaned_data["body"], by=Actor.staff(request.user))
+            act(email, form.cleaned_data[field], Actor.staff(request.user))
         except ServiceError as error:
-            form.add_error("body", str(error))
+            form.add_error(field, str(error))
         else:
-            messages.success(request, f"Reply to {email.from_email} queued; it is sent in a moment.")
+            messages.success(request, done.format(email=email))
             return redirect("desk:inbox")
-    return _inbox_page(request, bound=(pk, "reply", form), status=400)
+    return _inbox_page(request, bound=(pk, name, form), status=400)
+
+
+@desk_staff
+@require_POST
+def reply(request, pk: int):
+    """Answer the sender by email (often: which order is this about?); the email stays in the inbox."""
+    return _answer_waiting_email(
+        request,
+        pk,
+        name="reply",
+        form_class=ReplyToSenderForm,
+        field="body",
+        act=lambda email, text, by: inbound_reply(inbound=email, body=text, by=by),
+        done="Reply to {email.from_email} queued; it is sent in a moment.",
+    )
 
 
 @desk_staff
 @require_POST
 def dismiss(request, pk: int):
     """Take the email out of the inbox with a reason; it is kept in the dismissed list."""
-    email = _waiting_or_none(pk)
-    if email is None:
-        messages.error(request, GONE)
-        return redirect("desk:inbox")
-    form = DismissEmailForm(request.POST, email_id=pk)
-    if form.is_valid():
-        try:
-            inbound_dismiss(inbound=email, reason=form.cleaned_data["reason"], by=Actor.staff(request.user))
-        except ServiceError as error:
-            form.add_error("reason", str(error))
-        else:
-            messages.success(request, f"Dismissed the email from {email.from_email}.")
-            return redirect("desk:inbox")
-    return _inbox_page(request, bound=(pk, "dismiss", form), status=400)
+    return _answer_waiting_email(
+        request,
+        pk,
+        name="dismiss",
+        form_class=DismissEmailForm,
+        field="reason",
+        act=lambda email, text, by: inbound_dismiss(inbound=email, reason=text, by=by),
+        done="Dismissed the email from {email.from_email}.",
+    )
 
 
 @desk_staff

@@ -6,6 +6,7 @@ through the returns engine like every transition; the step object of each decide
 and then knows the words for the timeline (staff) and for the customer.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from returns_desk.core.actors import Actor, display_name
@@ -62,15 +63,16 @@ def last_refund_amount(rr: ReturnRequest) -> int:
     return last if last is not None else (rr.refund_amount or 0)
 
 
-class MoneyStep:
+class MoneyStep(ABC):
     """What a money transition gives back, decided under the locks by `apply`; only then are its words known
     (`body` for the timeline, `customer` for the customer)."""
 
     body = ""
     customer = ""
 
+    @abstractmethod
     def apply(self, rr: ReturnRequest) -> dict:
-        raise NotImplementedError
+        """Give the money (through the money rule) and return the figures for the timeline event."""
 
 
 class RefundStep(MoneyStep):

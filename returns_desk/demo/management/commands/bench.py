@@ -37,6 +37,27 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+def logged_in(username: str) -> Client:
+    """A test client signed in as one of the demo's staff, allowed to call this process's own pages."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def median_page_ms(client: Client, url: str, samples: int, what: str) -> float:
+    """Median time to serve `url` once warm (a first request loads templates and caches)."""
+    client.get(url)
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise CommandError(f"{what} answered {response.status_code}")
+    return median_ms(timings)
+
+
 class Command(BaseCommand):
     help = "Measure the performance figures named in the issues (prints `name: value unit` lines)."
 
@@ -154,10 +175,7 @@ class Command(BaseCommand):
     def time_desk_queue(self, samples: int = 40) -> tuple[float, float]:
         """Median time of the queue page (All, newest first, 50 rows) for a logged-in VA: as used (counts
         cached for their few seconds) and with the counts recomputed on every view (the worst case)."""
-
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="agent"))
+        client = logged_in("agent")
         url = "/desk/?queue=all"
         client.get(url)
         warm, cold = [], []
@@ -181,27 +199,11 @@ class Command(BaseCommand):
             services.return_customer_reply(return_request=rr, body="Any news on my return?")
         notices = DeskNotification.objects.filter(user=manager).order_by("pk").values_list("pk", flat=True)
         DeskNotification.objects.filter(pk__in=list(notices[: len(notices) // 2])).update(read_at=clock.now())
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client()
-        client.force_login(manager)
-        url = "/desk/notices/bell/"
-        client.get(url)
-        timings = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise CommandError(f"bell answered {response.status_code}")
-        return median_ms(timings)
+        return median_page_ms(logged_in(manager.username), "/desk/notices/bell/", samples, "bell")
 
     def time_desk_ticket(self, samples: int = 40) -> float:
         """Median time of the ticket page for the return with the longest timeline (forms, policy panel,
         history and all), as a VA sees it."""
-
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="agent"))
         busiest = (
             ReturnRequest.objects.filter(status="inspected")
             .annotate(n=Count("events"))
@@ -209,24 +211,12 @@ class Command(BaseCommand):
             .values_list("pk", flat=True)[:1]
             .get()
         )
-        url = f"/desk/returns/{busiest}/"
-        client.get(url)
-        timings = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise CommandError(f"ticket page answered {response.status_code}")
-        return median_ms(timings)
+        return median_page_ms(logged_in("agent"), f"/desk/returns/{busiest}/", samples, "ticket page")
 
     def time_insights(self, samples: int = 15) -> tuple[float, float]:
         """Median time of /desk/insights/ (the last 90 days) for a manager: as served (the report is worked out
         at most every few minutes, and warmed by a task) and worked out from the database on every view."""
-
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="manager"))
+        client = logged_in("manager")
         client.get("/desk/insights/")
         served, cold = [], []
         for _ in range(samples):
