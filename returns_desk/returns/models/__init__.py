@@ -4,6 +4,7 @@ append-only timeline of `ReturnEvent`s."""
 from returns_desk.returns.models.choices import (
     APPROVED_AND_AFTER,
     CARRIERS,
+    ITEM_RESOLUTIONS,
     OPEN_STATUSES,
     MoneyOutcome,
     Priority,
@@ -17,6 +18,7 @@ from returns_desk.returns.models.return_request import ReturnRequest, new_custom
 __all__ = [
     "APPROVED_AND_AFTER",
     "CARRIERS",
+    "ITEM_RESOLUTIONS",
     "OPEN_STATUSES",
     "AppendOnlyQuerySet",
     "MoneyOutcome",

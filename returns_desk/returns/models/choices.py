@@ -33,6 +33,11 @@ class Resolution(models.TextChoices):
     REFUND = "refund", "Refund to original payment"
     STORE_CREDIT = "store_credit", "Store credit"
     EXCHANGE = "exchange", "Exchange"
+    MIXED = "mixed", "Item by item"  # the return's items ask for different outcomes; each item says which
+
+
+# What a customer (or the desk) can choose for one item; "mixed" only describes a whole return.
+ITEM_RESOLUTIONS = (Resolution.REFUND, Resolution.STORE_CREDIT, Resolution.EXCHANGE)
 
 
 class MoneyOutcome(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db.models import Q
 from returns_desk.core import clock
 from returns_desk.orders.models import OrderLine
 from returns_desk.policies.models import ReasonCode
+from returns_desk.returns.models.choices import ITEM_RESOLUTIONS
 from returns_desk.returns.models.return_request import ReturnRequest
 
 
@@ -27,6 +28,14 @@ class ReturnItem(models.Model):
         DISPOSE = "dispose", "Dispose"
         VENDOR = "vendor", "Return to vendor"
 
+    class RejectedHandling(models.TextChoices):
+        """What happens to an item that is not accepted, in the customer's words."""
+
+        SENT_BACK_OUR_COST = "sent_back_our_cost", "Sent back to you at our cost"
+        SENT_BACK_YOUR_COST = "sent_back_your_cost", "Sent back to you at your cost"
+        HELD = "held", "Held for you to collect for 30 days"
+        DISPOSED = "disposed", "Recycled or disposed of"
+
     return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="items")
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_items")
     quantity = models.PositiveIntegerField()
@@ -35,7 +44,19 @@ class ReturnItem(models.Model):
     grade = models.CharField(max_length=20, choices=Grade.choices, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
-    inspection_note = models.TextField(blank=True)
+    inspection_note = models.TextField(blank=True, help_text="For the desk only.")
+    customer_note = models.TextField(
+        "Shown to the customer", blank=True, help_text="Why the item was not accepted, in words for the customer."
+    )
+    rejected_handling = models.CharField(
+        "What happens to it", max_length=30, choices=RejectedHandling.choices, blank=True
+    )
+    resolution = models.CharField(
+        max_length=20,
+        choices=[(r.value, r.label) for r in ITEM_RESOLUTIONS],
+        blank=True,
+        help_text="What the customer asked for this item; blank on older returns, which follow the return's.",
+    )
     refundable_amount = models.PositiveIntegerField(default=0, help_text="Minor units, settled at inspection.")
     exchange_product = models.ForeignKey(
         "orders.Product",
@@ -57,6 +78,11 @@ class ReturnItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.title}"
+
+    @property
+    def wanted(self) -> str:
+        """The outcome this item asks for: its own, or (on older returns) the return's."""
+        return self.resolution or self.return_request.resolution
 
 
 class ReturnPhoto(models.Model):
