@@ -77,6 +77,8 @@ def test_an_agent_works_a_return_from_claim_to_refund(page, live_server, agent, 
     panel.locator(f"#id_inspect-disposition_{shirt.pk}").select_option("restock")
     panel.locator(f"#id_inspect-outcome_{belt.pk}").select_option("rejected")
     panel.locator(f"#id_inspect-note_{belt.pk}").fill("Buckle scratched by the customer.")
+    panel.locator(f"#id_inspect-customer_note_{belt.pk}").fill("The buckle came back scratched.")
+    panel.locator(f"#id_inspect-rejected_handling_{belt.pk}").select_option("sent_back_our_cost")
     screenshot("desk-inspection")
     panel.get_by_role("button", name="Record inspection").click()
     expect(page.get_by_role("status")).to_contain_text("Inspection recorded.")

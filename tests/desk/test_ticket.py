@@ -131,12 +131,27 @@ def test_inspecting_two_items_one_rejected_settles_the_accepted_one_and_restocks
         f"outcome_{second.pk}": "rejected",
         f"grade_{second.pk}": "used",
         f"note_{second.pk}": "Worn, tags removed.",
+        f"customer_note_{second.pk}": "It came back worn with the tags removed.",
+        f"rejected_handling_{second.pk}": "sent_back_your_cost",
     }
     missing = act(client, rr, "inspect", {**data, f"disposition_{first.pk}": ""})
     assert missing.status_code == 400 and "Say what happens to an accepted item." in missing.content.decode()
+    unexplained = act(
+        client, rr, "inspect", {**data, f"customer_note_{second.pk}": " ", f"rejected_handling_{second.pk}": ""}
+    )
+    assert unexplained.status_code == 400
+    assert "Tell the customer why the item was not accepted." in unexplained.content.decode()
+    assert "Say what happens to the item." in unexplained.content.decode()
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "received"  # nothing written
     act(client, rr, "inspect", data)
     rr.refresh_from_db()
     assert (rr.status, rr.refund_amount) == ("inspected", 3000)
+    rejected = rr.items.get(pk=second.pk)
+    assert (rejected.customer_note, rejected.rejected_handling, rejected.inspection_note) == (
+        "It came back worn with the tags removed.",
+        "sent_back_your_cost",
+        "Worn, tags removed.",
+    )
     assert Product.objects.get(pk=product.pk).stock == 3
 
 

@@ -131,8 +131,37 @@ def test_rejected_items_do_not_count_towards_the_refund(agent):
     rr = services.return_inspect(
         return_request=rr,
         by=Actor.staff(agent),
-        results=[services.ItemInspection(item.pk, "rejected", "damaged", "dispose", "Worn")],
+        results=[
+            services.ItemInspection(item.pk, "rejected", "damaged", "dispose", "Worn", "It came back worn.", "held")
+        ],
     )
     assert rr.refund_amount == 0
+    assert rr.items.get().customer_note == "It came back worn."
     with pytest.raises(ServiceError, match="nothing to refund"):
         payments.return_issue_refund(return_request=rr, by=Actor.staff(agent), reference="BANK-1")
+
+
+@pytest.mark.parametrize("note,handling", [("", "held"), ("   ", "held"), ("Worn.", ""), ("Worn.", "bogus")])
+def test_an_item_not_accepted_needs_words_for_the_customer_and_what_happens_to_it(agent, note, handling):
+    rr = return_in_state("received", unit_price=2000)
+    item = rr.items.get()
+    with pytest.raises(ServiceError):
+        services.return_inspect(
+            return_request=rr,
+            by=Actor.staff(agent),
+            results=[services.ItemInspection(item.pk, "wrong_item", "", "", "", note, handling)],
+        )
+    assert ReturnRequest.objects.get(pk=rr.pk).status == "received"
+    assert rr.items.get().outcome == ""
+
+
+def test_an_accepted_item_keeps_no_customer_reason(agent):
+    rr = return_in_state("received", unit_price=2000)
+    item = rr.items.get()
+    services.return_inspect(
+        return_request=rr,
+        by=Actor.staff(agent),
+        results=[services.ItemInspection(item.pk, "accepted", "new", "restock", "", "stray words", "held")],
+    )
+    item.refresh_from_db()
+    assert (item.customer_note, item.rejected_handling) == ("", "")

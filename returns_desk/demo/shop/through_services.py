@@ -115,15 +115,23 @@ def _within_limit(act: Callable[[Actor], ReturnRequest], agent: Actor, manager: 
         return act(manager)
 
 
+# Now and then the last of several items comes back worn: the desk tells the customer why, and posts it back.
+WORN = "It came back worn, with the tags removed, so we cannot accept it under our returns policy."
+
+
 def _inspect(t: _Turn) -> ReturnRequest:
+    items = list(t.rr.items.all())
+    worn = items[-1].pk if len(items) > 1 and t.rng.random() < 0.15 else None
     results = [
-        services.ItemInspection(
+        services.ItemInspection(item.pk, "rejected", "used", "", "Tags cut off.", WORN, "sent_back_our_cost")
+        if item.pk == worn
+        else services.ItemInspection(
             item.pk,
             "accepted",
             t.rng.choice(["new", "like_new", "used"]),
             t.rng.choice(["restock", "restock", "restock", "vendor"]),
         )
-        for item in t.rr.items.all()
+        for item in items
     ]
     return services.return_inspect(return_request=t.rr, by=t.agent, results=results)
 

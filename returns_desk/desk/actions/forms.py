@@ -22,7 +22,12 @@ class ConfirmForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="Note for the customer (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown to the customer on their return's page and in their email.",
+    )
 
 
 class QuestionForm(forms.Form):
@@ -167,7 +172,10 @@ class RetryForm(RefundForm):
 
 
 class InspectForm(forms.Form):
-    """One outcome, grade and disposition per item in the parcel."""
+    """Per item in the parcel: its outcome, grade and disposition; for an item not accepted, the reason the
+    customer reads and what happens to it. The desk's own note stays on the desk."""
+
+    FIELDS = ("outcome", "grade", "disposition", "customer_note", "rejected_handling", "note")
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,19 +191,36 @@ class InspectForm(forms.Form):
             self.fields[f"disposition_{item.pk}"] = forms.ChoiceField(
                 label="Disposition", required=False, choices=[("", "—"), *ReturnItem.Disposition.choices]
             )
-            self.fields[f"note_{item.pk}"] = forms.CharField(label="Note", required=False, max_length=1000)
+            self.fields[f"customer_note_{item.pk}"] = forms.CharField(
+                label="Why it was not accepted (shown to the customer)",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Needed when the item is not accepted; the customer reads it on their page and email.",
+            )
+            self.fields[f"rejected_handling_{item.pk}"] = forms.ChoiceField(
+                label="What happens to it (shown to the customer)",
+                required=False,
+                choices=[("", "—"), *ReturnItem.RejectedHandling.choices],
+            )
+            self.fields[f"note_{item.pk}"] = forms.CharField(
+                label="Desk note (not shown to the customer)", required=False, max_length=1000
+            )
 
     def item_rows(self):
-        return [
-            (item, [self[f"{name}_{item.pk}"] for name in ("outcome", "grade", "disposition", "note")])
-            for item in self.items
-        ]
+        return [(item, [self[f"{name}_{item.pk}"] for name in self.FIELDS]) for item in self.items]
 
     def clean(self):
         data = super().clean()
         for item in self.items:
-            if data.get(f"outcome_{item.pk}") == ReturnItem.Outcome.ACCEPTED and not data.get(f"disposition_{item.pk}"):
+            outcome = data.get(f"outcome_{item.pk}")
+            if outcome == ReturnItem.Outcome.ACCEPTED and not data.get(f"disposition_{item.pk}"):
                 self.add_error(f"disposition_{item.pk}", "Say what happens to an accepted item.")
+            if outcome in services.EXPLAINED_OUTCOMES:
+                if not (data.get(f"customer_note_{item.pk}") or "").strip():
+                    self.add_error(f"customer_note_{item.pk}", "Tell the customer why the item was not accepted.")
+                if not data.get(f"rejected_handling_{item.pk}"):
+                    self.add_error(f"rejected_handling_{item.pk}", "Say what happens to the item.")
         return data
 
     def results(self) -> list[services.ItemInspection]:
@@ -207,6 +232,8 @@ class InspectForm(forms.Form):
                 grade=data[f"grade_{item.pk}"],
                 disposition=data[f"disposition_{item.pk}"],
                 note=data[f"note_{item.pk}"],
+                customer_note=data[f"customer_note_{item.pk}"],
+                rejected_handling=data[f"rejected_handling_{item.pk}"],
             )
             for item in self.items
         ]

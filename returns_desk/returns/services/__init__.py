@@ -35,6 +35,7 @@ from .people import (
     returns_bulk_close,
 )
 from .stages import (
+    EXPLAINED_OUTCOMES,
     ItemInspection,
     return_approve,
     return_cancel,
@@ -58,6 +59,7 @@ __all__ = [
     "conversation_customer_wrote",
     "customer_flag_clear",
     "customer_flag_set",
+    "EXPLAINED_OUTCOMES",
     "ItemInspection",
     "RequestedItem",
     "lock_order_then_return",

@@ -87,7 +87,30 @@ class ItemInspection:
     outcome: str
     grade: str = ""
     disposition: str = ""
-    note: str = ""
+    note: str = ""  # the desk's, never shown to the customer
+    customer_note: str = ""  # why an item was not accepted, in the customer's words
+    rejected_handling: str = ""
+
+
+# Outcomes the customer must be told about: why, and what happens to the item (a missing item has nothing to send).
+EXPLAINED_OUTCOMES = frozenset({ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.WRONG_ITEM})
+
+
+def _checked_inspection(item: ReturnItem, result: ItemInspection) -> None:
+    """Refuse a result that leaves the customer without an answer or names an unknown choice."""
+    title = item.order_line.title
+    if result.outcome not in ReturnItem.Outcome.values:
+        raise ServiceError(f"Choose an outcome for {title}.")
+    if result.grade and result.grade not in ReturnItem.Grade.values:
+        raise ServiceError(f"Unknown grade for {title}.")
+    if result.disposition and result.disposition not in ReturnItem.Disposition.values:
+        raise ServiceError(f"Unknown disposition for {title}.")
+    if result.rejected_handling and result.rejected_handling not in ReturnItem.RejectedHandling.values:
+        raise ServiceError(f"Unknown handling for {title}.")
+    if result.outcome == ReturnItem.Outcome.ACCEPTED and not result.disposition:
+        raise ServiceError(f"Say what happens to {title}: restock, dispose or vendor.")
+    if result.outcome in EXPLAINED_OUTCOMES and not (result.customer_note.strip() and result.rejected_handling):
+        raise ServiceError(f"Tell the customer why {title} was not accepted and what happens to it.")
 
 
 def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequence[ItemInspection]) -> ReturnRequest:
@@ -103,16 +126,12 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
         restock: dict[int, int] = {}
         for item in items:
             result = by_item[item.pk]
-            if result.outcome not in ReturnItem.Outcome.values:
-                raise ServiceError(f"Choose an outcome for {item.order_line.title}.")
-            if result.grade and result.grade not in ReturnItem.Grade.values:
-                raise ServiceError(f"Unknown grade for {item.order_line.title}.")
-            if result.disposition and result.disposition not in ReturnItem.Disposition.values:
-                raise ServiceError(f"Unknown disposition for {item.order_line.title}.")
-            if result.outcome == ReturnItem.Outcome.ACCEPTED and not result.disposition:
-                raise ServiceError(f"Say what happens to {item.order_line.title}: restock, dispose or vendor.")
+            _checked_inspection(item, result)
             item.outcome, item.grade, item.disposition = result.outcome, result.grade, result.disposition
             item.inspection_note = result.note.strip()
+            explained = result.outcome in EXPLAINED_OUTCOMES
+            item.customer_note = result.customer_note.strip() if explained else ""
+            item.rejected_handling = result.rejected_handling if explained else ""
             if item.outcome == ReturnItem.Outcome.ACCEPTED:
                 accepted.append(item)
                 if item.disposition == ReturnItem.Disposition.RESTOCK and item.order_line.product_id:
@@ -123,7 +142,16 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
         for item in items:
             item.refundable_amount = per_item.get(item.pk, 0)
         ReturnItem.objects.bulk_update(
-            items, ["outcome", "grade", "disposition", "inspection_note", "refundable_amount"]
+            items,
+            [
+                "outcome",
+                "grade",
+                "disposition",
+                "inspection_note",
+                "customer_note",
+                "rejected_handling",
+                "refundable_amount",
+            ],
         )
         for product_id, quantity in sorted(restock.items()):
             Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
