@@ -13,6 +13,10 @@ from returns_desk.core.money import format_money, percent_of
 REFUND = "refund"
 STORE_CREDIT = "store_credit"
 EXCHANGE = "exchange"
+MIXED = "mixed"  # a quote whose items ask for different outcomes
+# The order a quote's deductions (fees, the cap) come off its parts: money first, the exchange last, so the
+# store credit's bonus and the replacement are kept whole as long as possible.
+OUTCOMES = (REFUND, STORE_CREDIT, EXCHANGE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class QuoteItem:
     quantity: int
     customer_pays_shipping: bool
     reason_label: str = ""
+    resolution: str = ""  # what this item asks for; blank: the quote's resolution
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Quote:
     capped_by: int
     total: int
     breakdown: tuple[QuoteLine, ...] = field(default_factory=tuple)
+    # The total without the bonus, split by outcome: (outcome, amount) for each outcome the items ask for.
+    parts: tuple[tuple[str, int], ...] = ()
 
     def display(self, amount: int) -> str:
         return format_money(amount, self.currency)
@@ -121,10 +128,15 @@ def evaluate_line(line: LineFacts, order: OrderFacts, terms: PolicyTerms, today:
     remaining = max(line.quantity - line.already_returned_quantity, 0)
     if remaining == 0:
         refusals.append(
-            "This item was already returned." if line.quantity == 1 else f"All {line.quantity} were already returned."
+            "This item is already in another return."
+            if line.quantity == 1
+            else f"All {line.quantity} of these are already in other returns."
         )
     elif line.already_returned_quantity:
-        notes.append(f"{line.already_returned_quantity} of {line.quantity} already returned; {remaining} can still be.")
+        notes.append(
+            f"{line.already_returned_quantity} of {line.quantity} already in another return; "
+            f"{remaining} can still be returned."
+        )
 
     eligible = not refusals
     return Eligibility(
@@ -151,13 +163,22 @@ def quote_return(
     parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
     The total never exceeds what was paid minus what was already given back.
     """
+    wanted = [item.resolution or resolution for item in items]
     subtotal, customer_fault_subtotal, item_lines = _items_returned(items, order.currency)
-    restocking_fee, shipping_fee, fee_lines = _fees(
-        subtotal, customer_fault_subtotal, terms, resolution=resolution, returnless=returnless
+    fault_not_exchanged = sum(
+        item.line.unit_price * item.quantity
+        for item, outcome in zip(items, wanted, strict=True)
+        if item.customer_pays_shipping and outcome != EXCHANGE
     )
+    restocking_fee, shipping_fee, fee_lines = _fees(
+        subtotal, customer_fault_subtotal, fault_not_exchanged, terms, returnless=returnless
+    )
+    parts = _parts_after(_subtotals_by_outcome(items, wanted), restocking_fee + shipping_fee)
     net = subtotal - restocking_fee - shipping_fee
-    bonus, bonus_lines = _store_credit_bonus(net, terms, resolution=resolution)
+    bonus, bonus_lines = _store_credit_bonus(parts.get(STORE_CREDIT, 0), terms)
     total, capped_by, cap_lines = _capped_to_still_refundable(net + bonus, order)
+    # What is settled (the bonus aside, see `settlement_of` in returns.pricing) is the parts after the cap.
+    parts = _parts_after(parts, net - (total - min(bonus, total)))
     return Quote(
         currency=order.currency,
         resolution=resolution,
@@ -168,7 +189,25 @@ def quote_return(
         capped_by=capped_by,
         total=total,
         breakdown=(*item_lines, *fee_lines, *bonus_lines, *cap_lines),
+        parts=tuple((outcome, parts[outcome]) for outcome in OUTCOMES if outcome in parts),
     )
+
+
+def _subtotals_by_outcome(items: Sequence[QuoteItem], wanted: Sequence[str]) -> dict[str, int]:
+    subtotals: dict[str, int] = {}
+    for item, outcome in zip(items, wanted, strict=True):
+        subtotals[outcome] = subtotals.get(outcome, 0) + item.line.unit_price * item.quantity
+    return subtotals
+
+
+def _parts_after(parts: dict[str, int], deduction: int) -> dict[str, int]:
+    """The parts with `deduction` taken off in `OUTCOMES` order, none below zero."""
+    left, result = max(deduction, 0), {}
+    for outcome in OUTCOMES:
+        if outcome in parts:
+            taken = min(left, parts[outcome])
+            result[outcome], left = parts[outcome] - taken, left - taken
+    return result
 
 
 def _items_returned(items: Sequence[QuoteItem], currency: str) -> tuple[int, int, list[QuoteLine]]:
@@ -188,13 +227,14 @@ def _items_returned(items: Sequence[QuoteItem], currency: str) -> tuple[int, int
 
 
 def _fees(
-    subtotal: int, customer_fault_subtotal: int, terms: PolicyTerms, *, resolution: str, returnless: bool
+    subtotal: int, customer_fault_subtotal: int, fault_not_exchanged: int, terms: PolicyTerms, *, returnless: bool
 ) -> tuple[int, int, list[QuoteLine]]:
-    """The restocking fee and the return shipping fee, each with its (negative) line when it applies."""
+    """The restocking fee (on what the customer is responsible for and is not exchanging) and the return
+    shipping fee, each with its (negative) line when it applies."""
     lines: list[QuoteLine] = []
     restocking_fee = 0
-    if customer_fault_subtotal and not returnless and resolution != EXCHANGE and terms.restocking_fee_percent:
-        restocking_fee = min(percent_of(customer_fault_subtotal, terms.restocking_fee_percent), customer_fault_subtotal)
+    if fault_not_exchanged and not returnless and terms.restocking_fee_percent:
+        restocking_fee = min(percent_of(fault_not_exchanged, terms.restocking_fee_percent), fault_not_exchanged)
         lines.append(QuoteLine(f"Restocking fee ({terms.restocking_fee_percent:g}%)", -restocking_fee))
     shipping_fee = 0
     if customer_fault_subtotal and not returnless and terms.return_shipping_fee:
@@ -203,9 +243,9 @@ def _fees(
     return restocking_fee, shipping_fee, lines
 
 
-def _store_credit_bonus(net: int, terms: PolicyTerms, *, resolution: str) -> tuple[int, list[QuoteLine]]:
-    """The policy's bonus on what is given back as store credit, with its line; nothing for other outcomes."""
-    if resolution == STORE_CREDIT and terms.store_credit_bonus_percent and net > 0:
+def _store_credit_bonus(net: int, terms: PolicyTerms) -> tuple[int, list[QuoteLine]]:
+    """The policy's bonus on what is given back as store credit (`net`, after fees), with its line."""
+    if terms.store_credit_bonus_percent and net > 0:
         bonus = percent_of(net, terms.store_credit_bonus_percent)
         return bonus, [QuoteLine(f"Store credit bonus ({terms.store_credit_bonus_percent:g}%)", bonus)]
     return 0, []

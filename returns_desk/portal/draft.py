@@ -19,19 +19,25 @@ class DraftLine:
     reason: str = ""
     description: str = ""
     photos: list[str] = field(default_factory=list)
+    resolution: str = ""  # refund, store_credit or exchange, chosen on the outcome step
 
 
 @dataclass
 class Draft:
     order_id: int
     lines: dict[str, DraftLine] = field(default_factory=dict)  # order line id (as text: JSON keys) -> choice
-    resolution: str = ""
     exchange: dict[str, int] = field(default_factory=dict)  # order line id -> wanted product id
-    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # one draft opens at most one return
+    # One draft opens at most one return; every step's form carries it, so a tab showing an older draft is
+    # caught instead of confirming whatever draft the session holds now.
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def chosen(self) -> dict[int, DraftLine]:
         return {int(line_id): line for line_id, line in self.lines.items() if line.quantity > 0}
+
+    @property
+    def outcomes_chosen(self) -> bool:
+        return bool(self.chosen) and all(line.resolution for line in self.chosen.values())
 
     def requested_items(self) -> list[RequestedItem]:
         return [
@@ -41,7 +47,8 @@ class Draft:
                 reason_code=line.reason,
                 description=line.description,
                 photos=tuple(line.photos),
-                exchange_product_id=self.exchange.get(str(line_id)) if self.resolution == "exchange" else None,
+                resolution=line.resolution,
+                exchange_product_id=self.exchange.get(str(line_id)) if line.resolution == "exchange" else None,
             )
             for line_id, line in sorted(self.chosen.items())
         ]
@@ -56,7 +63,6 @@ def load(request) -> Draft | None:
         return Draft(
             order_id=int(raw["order_id"]),
             lines=lines,
-            resolution=raw.get("resolution", ""),
             exchange={k: int(v) for k, v in raw.get("exchange", {}).items()},
             key=raw["key"],
         )
@@ -77,3 +83,8 @@ def start(request, order_id: int) -> Draft:
 
 def clear(request) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+def is_current(request, draft: Draft) -> bool:
+    """Whether a step's form was filled in on this draft (a form without the key, or another tab's, is not)."""
+    return request.POST.get("draft") == draft.key

@@ -18,7 +18,7 @@ from returns_desk.policies.models import ReasonCode
 from returns_desk.policies.selectors import active_policy
 
 from . import ledger
-from .models import OPEN_STATUSES, Resolution, ReturnItem, ReturnRequest, ReturnStatus
+from .models import ITEM_RESOLUTIONS, OPEN_STATUSES, Resolution, ReturnItem, ReturnRequest, ReturnStatus
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class RequestedItem:
     description: str = ""
     photos: tuple[str, ...] = ()  # storage names from `photos.stage_uploads`
     exchange_product_id: int | None = None  # the size or colour wanted, for an exchange
+    resolution: str = ""  # what this item asks for; blank: the return's resolution
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,34 @@ def order_facts(order: Order, *, given_back: int | None = None) -> engine.OrderF
 
 
 def exchange_options(lines: Sequence[OrderLine]) -> dict[int, list[Product]]:
-    """For each line, the in-stock sizes and colours of the same style (the same SKU included)."""
+    """For each line, the in-stock sizes and colours of the same style at the price paid or lower (the same SKU
+    included): an exchange never costs the customer more."""
     styles = {line.product.style for line in lines if line.product is not None and line.product.style}
     in_stock = Product.objects.filter(style__in=styles, stock__gt=0).order_by("sku") if styles else []
     by_style: dict[str, list[Product]] = {}
     for product in in_stock:
         by_style.setdefault(product.style, []).append(product)
     return {
-        line.pk: by_style.get(line.product.style, []) if line.product is not None and line.product.style else []
+        line.pk: [
+            p for p in by_style.get(line.product.style, []) if p.pk == line.product_id or p.price <= line.unit_price
+        ]
+        if line.product is not None and line.product.style
+        else []
         for line in lines
     }
+
+
+def why_no_exchange(line: OrderLine) -> str:
+    """Why a line has no exchange option, in the customer's words."""
+    if line.product is None or not line.product.style:
+        return f"{line.title} can only be refunded or credited: we don't stock it in other sizes or colours."
+    return f"No size or colour of {line.title} is in stock at its price or lower just now, so it can't be exchanged."
+
+
+def overall_resolution(items: Sequence[RequestedItem], resolution: str = "") -> str:
+    """The return's resolution: the one every item asks for, or "mixed" when they differ."""
+    wanted = {item.resolution or resolution for item in items}
+    return wanted.pop() if len(wanted) == 1 else Resolution.MIXED
 
 
 def plan_request(
@@ -99,8 +118,8 @@ def plan_request(
     """Check a request against the policy and price it; raises `ServiceError` with words for the customer."""
     if not items:
         raise ServiceError("Choose at least one item to return.")
-    if resolution not in Resolution.values:
-        raise ServiceError("Choose refund, store credit or exchange.")
+    if resolution not in Resolution.values or any((i.resolution or resolution) not in ITEM_RESOLUTIONS for i in items):
+        raise ServiceError("Choose refund, store credit or exchange for each item.")
     if len({i.order_line_id for i in items}) != len(items):
         raise ServiceError("Each item can appear only once in a return.")
     terms = active_policy().terms()
@@ -120,7 +139,9 @@ def plan_request(
             raise ServiceError(f"{line.title}: {' '.join(verdict.reasons)}")
         if not 1 <= item.quantity <= verdict.returnable_quantity:
             raise ServiceError(f"{line.title}: you can return between 1 and {verdict.returnable_quantity}.")
-        quote_items.append(engine.QuoteItem(line, item.quantity, reason.customer_pays, reason.label))
+        quote_items.append(
+            engine.QuoteItem(line, item.quantity, reason.customer_pays, reason.label, item.resolution or resolution)
+        )
     quote = engine.quote_return(quote_items, ofacts, terms, resolution=resolution)
     if resolution == Resolution.REFUND:
         kept = engine.quote_return(quote_items, ofacts, terms, resolution=resolution, returnless=True)
@@ -134,7 +155,9 @@ def quote_for_items(rr: ReturnRequest, items: Sequence[ReturnItem], *, returnles
     quoted = rr.quoted_terms()
     # A quote prices the items in hand; quantities already returned matter to eligibility, not here.
     quote_items = [
-        engine.QuoteItem(line_facts(i.order_line), i.quantity, quoted.customer_pays_for(i.reason), i.reason.label)
+        engine.QuoteItem(
+            line_facts(i.order_line), i.quantity, quoted.customer_pays_for(i.reason), i.reason.label, i.resolution
+        )
         for i in items
     ]
     return engine.quote_return(

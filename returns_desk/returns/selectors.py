@@ -30,12 +30,23 @@ def return_for_ticket(pk: int) -> ReturnRequest:
     )
 
 
+# Conditions about how the return is settled (item by item, or as one outcome): known now, so the actions
+# that do not fit the return are not offered at all.
+SHAPE_CONDITIONS = frozenset({"asks_item_by_item", "settles_as_one_outcome"})
+
+
 def available_actions(rr: ReturnRequest, actor) -> list[str]:
     """Transitions this actor could run from the current state.
 
-    Conditions are left to the moment of use: some are met by the action's own form (an inspection
+    Other conditions are left to the moment of use: some are met by the action's own form (an inspection
     records every item), and a refusal then says why in words.
     """
     # django-fsm adds get_all_<field>_transitions to the model class at run time.
     transitions = rr.get_all_status_transitions()  # type: ignore[attr-defined]
-    return [t.name for t in transitions if t.source in (rr.status, "*") and t.has_perm(rr, actor)]
+    return [
+        t.name
+        for t in transitions
+        if t.source in (rr.status, "*")
+        and t.has_perm(rr, actor)
+        and all(check(rr) for check in t.conditions if getattr(check, "__name__", "") in SHAPE_CONDITIONS)
+    ]

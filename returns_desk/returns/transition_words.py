@@ -29,6 +29,7 @@ TRANSITION_WORDS: dict[str, ActionWords] = {
     "retry_refund": ActionWords("Retry refund", "retried"),
     "issue_store_credit": ActionWords("Issue store credit", "given store credit"),
     "ship_exchange": ActionWords("Ship exchange", "exchanged"),
+    "settle": ActionWords("Settle each item", "settled item by item"),
     "refund_without_return": ActionWords("Refund without return", "refunded without a return"),
     "close": ActionWords("Close", "closed"),
 }

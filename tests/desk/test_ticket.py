@@ -213,3 +213,35 @@ def test_closed_action_panels_load_their_form_when_opened_with_or_without_javasc
     assert 'name="reject-reason"' in opened
     gone = client.get(f"/desk/returns/{rr.pk}/action-form/inspect/", HTTP_HX_REQUEST="true")
     assert gone.status_code == 409 and "no longer possible" in gone.content.decode()
+
+
+def test_a_return_asking_item_by_item_is_settled_from_its_ticket(client, manager):
+    """Each item asked for its own outcome: the ticket says which, offers `Settle each item` (and not the
+    single-outcome actions), and settling records the refund and the credit together."""
+    order = OrderFactory(amount_paid=7500, payment_reference="")  # $5.00 of shipping: room for the bonus
+    shirt = OrderLineFactory(order=order, unit_price=4000)
+    tee = OrderLineFactory(order=order, unit_price=3000)
+    staff = Actor.staff(manager)
+    rr = services.return_create(
+        order=order,
+        items=[
+            services.RequestedItem(shirt.pk, 1, "damaged", resolution="refund"),
+            services.RequestedItem(tee.pk, 1, "damaged", resolution="store_credit"),
+        ],
+        by=Actor.customer(),
+    )
+    services.return_approve(return_request=rr, by=staff)
+    services.return_receive(return_request=rr, by=staff)
+    results = [services.ItemInspection(i.pk, "accepted", "new", "restock") for i in rr.items.all()]
+    services.return_inspect(return_request=rr, by=staff, results=results)
+    client.force_login(manager)
+    page = client.get(rr.get_absolute_url()).content.decode()
+    assert "Asks for: <strong>Refund to original payment</strong>" in page
+    assert "Asks for: <strong>Store credit</strong>" in page
+    actions = offered(client, rr)
+    assert "settle" in actions and not {"issue_refund", "issue_store_credit", "ship_exchange"} & set(actions)
+    missing = act(client, rr, "settle", {})
+    assert missing.status_code == 400 and "This field is required." in missing.content.decode()
+    act(client, rr, "settle", {"reference": "BANK-9"})
+    rr.refresh_from_db()
+    assert rr.refunds.get().amount == 4000 and rr.store_credits.get().amount == 3000 + 300

@@ -67,20 +67,27 @@ MONEY_SITES: dict[tuple[str, str], Site] = {
     ("returns_desk.payments.services.refunds:refund_record_for_return", "Refund.objects.create"): Site(
         1,
         "rule",
-        ("issue_refund", "retry_refund", "refund_without_return", "approve:refund", "approve:returnless"),
+        (
+            "issue_refund",
+            "retry_refund",
+            "refund_without_return",
+            "approve:refund",
+            "approve:returnless",
+            "settle:refund",
+        ),
     ),
     (
         f"{CREDIT_SERVICES}:store_credit_issue_for_return",
         "StoreCredit.objects.create[issue]",
-    ): Site(1, "rule", ("issue_store_credit", "approve:store_credit")),
+    ): Site(1, "rule", ("issue_store_credit", "approve:store_credit", "settle:store_credit")),
     ("returns_desk.payments.services.outcomes:ExchangeStep.apply", "order_create_replacement()"): Site(
-        1, "rule", ("ship_exchange", "approve:exchange")
+        1, "rule", ("ship_exchange", "approve:exchange", "settle:exchange")
     ),
     ("returns_desk.payments.services.outcomes:ExchangeStep.apply", ".exchange_value ="): Site(
-        1, "rule", ("ship_exchange", "approve:exchange")
+        1, "rule", ("ship_exchange", "approve:exchange", "settle:exchange")
     ),
     ("returns_desk.orders.services:order_create_replacement", "Order.objects.create[amount_paid=0]"): Site(
-        1, "callers", ("ship_exchange", "approve:exchange")
+        1, "callers", ("ship_exchange", "approve:exchange", "settle:exchange")
     ),
     # The demo seeder's bulk path: rows held in memory, the rule applied to the figures it holds.
     ("returns_desk.demo.shop.bulk:_write_chunk", "Refund()"): Site(1, "rule", ("demo_bulk:issue_refund",)),
@@ -592,6 +599,18 @@ def _awaiting(outcome: str):
     return build
 
 
+def _item_by_item(outcome: str):
+    """A return whose items asked for outcomes of their own, inspected, its settlement all in `outcome`'s part
+    (the other parts are driven by the other cases)."""
+
+    def build(order: Order) -> ReturnRequest:
+        rr = _mine("inspected", order, resolution="mixed", settlement_parts={outcome: PRICE})
+        rr.items.update(resolution=outcome)
+        return rr
+
+    return build
+
+
 def _retry(order: Order) -> ReturnRequest:
     rr = _mine("refund_failed", order)
     _failed_refund(rr)
@@ -663,6 +682,22 @@ PATHS: dict[str, MoneyPath] = {
         "resolved",
         "exchange for",
     ),
+    **{
+        f"settle:{outcome}": MoneyPath(
+            _item_by_item(outcome),
+            lambda rr, agent, manager: payments.return_settle(
+                return_request=rr, by=manager, carrier="UPS", tracking_number="1Z-SETTLE", reference=BANK
+            ),
+            writes,
+            state,
+            what,
+        )
+        for outcome, writes, state, what in (
+            ("refund", {"Refund": 1}, "refund_pending", "refund"),
+            ("store_credit", {"StoreCredit": 1}, "resolved", "issue as store credit"),
+            ("exchange", {"Order": 1, "OrderLine": 1}, "resolved", "exchange for"),
+        )
+    },
     **{
         f"ask:{outcome}": MoneyPath(
             *_ask(outcome, state),

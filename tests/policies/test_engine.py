@@ -78,10 +78,10 @@ def test_undelivered_order_cannot_be_returned():
 def test_already_returned_quantity_is_counted():
     partly = engine.evaluate_line(line(already_returned_quantity=1), order(), TERMS, TODAY)
     assert partly.eligible and partly.returnable_quantity == 1
-    assert "1 of 2 already returned; 1 can still be." in partly.reasons
+    assert "1 of 2 already in another return; 1 can still be returned." in partly.reasons
     fully = engine.evaluate_line(line(already_returned_quantity=2), order(), TERMS, TODAY)
     assert not fully.eligible
-    assert fully.reasons == ("All 2 were already returned.",)
+    assert fully.reasons == ("All 2 of these are already in other returns.",)
 
 
 def test_every_failing_reason_is_listed():
@@ -147,13 +147,15 @@ terms_strategy = st.builds(
 def quotes(draw):
     lines = draw(st.lists(st.tuples(st.integers(1, 500_000), st.integers(1, 5), st.booleans()), min_size=1, max_size=6))
     items = []
+    per_item = draw(st.booleans())  # items asking for outcomes of their own (a "mixed" return), or all the same
     for n, (price, quantity, customer_pays) in enumerate(lines):
         facts = LineFacts(line_id=n, title=f"Item {n}", category="tops", unit_price=price, quantity=quantity)
-        items.append(QuoteItem(facts, draw(st.integers(1, quantity)), customer_pays))
+        own = draw(st.sampled_from(engine.OUTCOMES)) if per_item else ""
+        items.append(QuoteItem(facts, draw(st.integers(1, quantity)), customer_pays, resolution=own))
     paid = draw(st.integers(0, sum(price * qty for price, qty, _ in lines) + 2_000))
     refunded = draw(st.integers(0, paid + 1_000))
     facts = OrderFacts(currency="USD", delivered_on=TODAY, amount_paid=paid, already_refunded=refunded)
-    resolution = draw(st.sampled_from([engine.REFUND, engine.STORE_CREDIT, engine.EXCHANGE]))
+    resolution = engine.MIXED if per_item else draw(st.sampled_from(engine.OUTCOMES))
     return items, facts, draw(terms_strategy), resolution, draw(st.booleans())
 
 
@@ -180,3 +182,49 @@ def test_breakdown_adds_up_to_the_total(case):
     items, facts, terms, resolution, returnless = case
     quote = engine.quote_return(items, facts, terms, resolution=resolution, returnless=returnless)
     assert sum(line.amount for line in quote.breakdown) == quote.total
+
+
+@given(quotes())
+def test_parts_split_the_settlement_by_outcome(case):
+    items, facts, terms, resolution, returnless = case
+    quote = engine.quote_return(items, facts, terms, resolution=resolution, returnless=returnless)
+    parts = dict(quote.parts)
+    assert all(amount >= 0 for amount in parts.values())
+    assert sum(parts.values()) == quote.total - min(quote.store_credit_bonus, quote.total)
+    assert set(parts) == {item.resolution or resolution for item in items}
+
+
+@given(quotes())
+def test_only_store_credit_earns_a_bonus_and_exchanges_pay_no_restocking(case):
+    items, facts, terms, resolution, returnless = case
+    quote = engine.quote_return(items, facts, terms, resolution=resolution, returnless=returnless)
+    wanted = [item.resolution or resolution for item in items]
+    credited = sum(i.line.unit_price * i.quantity for i, w in zip(items, wanted, strict=True) if w == "store_credit")
+    assert quote.store_credit_bonus <= engine.percent_of(credited, terms.store_credit_bonus_percent)
+    fault_kept = sum(
+        i.line.unit_price * i.quantity
+        for i, w in zip(items, wanted, strict=True)
+        if i.customer_pays_shipping and w != "exchange"
+    )
+    assert quote.restocking_fee <= fault_kept
+
+
+@given(quotes(), st.sampled_from(engine.OUTCOMES))
+def test_items_naming_one_outcome_quote_as_the_return_naming_it(case, outcome):
+    items, facts, terms, _, returnless = case
+    named = [QuoteItem(i.line, i.quantity, i.customer_pays_shipping, resolution=outcome) for i in items]
+    plain = [QuoteItem(i.line, i.quantity, i.customer_pays_shipping) for i in items]
+    assert engine.quote_return(named, facts, terms, resolution=engine.MIXED, returnless=returnless).total == (
+        engine.quote_return(plain, facts, terms, resolution=outcome, returnless=returnless).total
+    )
+
+
+def test_a_mixed_quote_takes_fees_off_the_refund_first_and_gives_the_bonus_on_the_credit():
+    shirt = QuoteItem(line(line_id=1, unit_price=4000, quantity=1), 1, True, resolution=engine.REFUND)
+    tee = QuoteItem(line(line_id=2, unit_price=3000, quantity=1), 1, True, resolution=engine.STORE_CREDIT)
+    boots = QuoteItem(line(line_id=3, unit_price=2000, quantity=1), 1, True, resolution=engine.EXCHANGE)
+    quote = engine.quote_return([shirt, tee, boots], order(amount_paid=9000), TERMS, resolution=engine.MIXED)
+    assert quote.restocking_fee == 700  # 10% of the shirt and the tee; the exchanged boots pay none
+    assert quote.return_shipping_fee == 595
+    assert dict(quote.parts) == {"refund": 4000 - 700 - 595, "store_credit": 3000, "exchange": 2000}
+    assert quote.store_credit_bonus == 300

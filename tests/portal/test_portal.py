@@ -47,6 +47,21 @@ def line_data(line, quantity=1, reason="damaged", description="", **extra):
     return data
 
 
+def draft_key(client) -> str:
+    return client.session["portal_return_draft"]["key"]
+
+
+def post_step(client, step, data=None, **kwargs):
+    """Post a step's form as the page does: with the draft it was shown for."""
+    return client.post(f"/returns/new/{step}/", {"draft": draft_key(client), **(data or {})}, **kwargs)
+
+
+def outcome_for_all(client, resolution, extra=None):
+    """The outcome step's form with `resolution` chosen for every item in the draft."""
+    lines = [k for k, v in client.session["portal_return_draft"]["lines"].items() if v["quantity"]]
+    return {**{f"outcome_{line_id}": resolution for line_id in lines}, **(extra or {})}
+
+
 def staged_files() -> list[str]:
     found = []
 
@@ -70,10 +85,10 @@ def photo(name="crack.jpg", content=None, content_type="image/jpeg"):
 def submit_return(client, shop, *, resolution="refund", items=None, extra_outcome=None):
     assert look_up(client).status_code == 302
     data = items or {**line_data(shop.shirt, 2, "damaged", "Seam split"), **line_data(shop.jeans, 0, "")}
-    assert client.post("/returns/new/items/", data).status_code == 302
-    response = client.post("/returns/new/outcome/", {"resolution": resolution, **(extra_outcome or {})})
+    assert post_step(client, "items", data).status_code == 302
+    response = post_step(client, "outcome", outcome_for_all(client, resolution, extra_outcome))
     assert response.status_code == 302, response.content.decode()
-    response = client.post("/returns/new/review/")
+    response = post_step(client, "review")
     assert response.status_code == 302, response.content.decode()
     return ReturnRequest.objects.get(order=shop.order, customer_token=response["Location"].split("/")[-2])
 
@@ -140,7 +155,7 @@ def test_return_window_closed_is_said_with_its_date(client, reference_data):
 
 def test_a_chosen_item_without_reason_is_refused_next_to_the_field_keeping_what_was_typed(client, shop):
     look_up(client)
-    response = client.post("/returns/new/items/", line_data(shop.shirt, 1, "", "The <b>seam</b> split"))
+    response = post_step(client, "items", line_data(shop.shirt, 1, "", "The <b>seam</b> split"))
     page = response.content.decode()
     assert response.status_code == 400
     # The error is named by the field's aria-describedby, so a screen reader reads it with the field.
@@ -152,14 +167,14 @@ def test_a_chosen_item_without_reason_is_refused_next_to_the_field_keeping_what_
 
 def test_choosing_nothing_says_so(client, shop):
     look_up(client)
-    response = client.post("/returns/new/items/", line_data(shop.shirt, 0, ""))
+    response = post_step(client, "items", line_data(shop.shirt, 0, ""))
     assert response.status_code == 400
     assert "Choose at least one item to return" in response.content.decode()
 
 
 def test_quantity_above_what_is_returnable_is_refused(client, shop):
     look_up(client)
-    response = client.post("/returns/new/items/", line_data(shop.shirt, 3, "damaged"))
+    response = post_step(client, "items", line_data(shop.shirt, 3, "damaged"))
     assert response.status_code == 400
     assert "Select a valid choice. 3 is not one of the available choices." in response.content.decode()
 
@@ -177,9 +192,9 @@ def test_photos_are_reencoded_without_metadata_and_attached_on_confirm(client, s
     look_up(client)
     upload = photo("IMG_0001.PNG", image_bytes("PNG", exif=True), "image/png")
     data = {**line_data(shop.shirt, 1, "damaged"), f"line-{shop.shirt.pk}-photos": [upload]}
-    assert client.post("/returns/new/items/", data).status_code == 302
-    client.post("/returns/new/outcome/", {"resolution": "refund"})
-    client.post("/returns/new/review/")
+    assert post_step(client, "items", data).status_code == 302
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
+    post_step(client, "review")
     stored = ReturnPhoto.objects.get()
     with default_storage.open(stored.image.name, "rb") as f:
         content = f.read()
@@ -194,7 +209,7 @@ def test_an_oversized_photo_is_refused_and_nothing_is_saved(client, shop):
     big = photo("huge.jpg", image_bytes() + b"\0" * (5 * 1024 * 1024))
     good = photo("fine.jpg")
     data = {**line_data(shop.shirt, 1, "damaged", "Seam split"), f"line-{shop.shirt.pk}-photos": [good, big]}
-    response = client.post("/returns/new/items/", data)
+    response = post_step(client, "items", data)
     assert response.status_code == 400
     assert "“huge.jpg” is larger than 5 MB" in response.content.decode()
     assert staged_files() == before and ReturnPhoto.objects.count() == 0
@@ -208,7 +223,7 @@ def test_a_file_disguised_as_a_photo_is_refused_and_nothing_is_saved(client, sho
     gif = photo("anim.jpg", image_bytes("GIF"), "image/jpeg")
     for bad in (disguised, gif):
         data = {**line_data(shop.shirt, 1, "damaged"), f"line-{shop.shirt.pk}-photos": [photo("ok.jpg"), bad]}
-        response = client.post("/returns/new/items/", data)
+        response = post_step(client, "items", data)
         assert response.status_code == 400
         assert "is not a JPEG, PNG or WebP photo" in response.content.decode()
     assert staged_files() == before and ReturnPhoto.objects.count() == 0
@@ -221,7 +236,7 @@ def test_more_than_five_photos_are_refused(client, shop):
         **line_data(shop.shirt, 1, "damaged"),
         f"line-{shop.shirt.pk}-photos": [photo(f"{n}.jpg") for n in range(6)],
     }
-    response = client.post("/returns/new/items/", data)
+    response = post_step(client, "items", data)
     assert "at most 5 photos" in response.content.decode()
     assert staged_files() == before
 
@@ -235,8 +250,7 @@ def test_abandoned_staged_photos_are_purged_but_attached_ones_kept(client, shop,
         items={**line_data(shop.shirt, 1, "damaged"), f"line-{shop.shirt.pk}-photos": [photo()]},
     )
     look_up(client)
-    client.post(
-        "/returns/new/items/", {**line_data(shop.jeans, 1, "damaged"), f"line-{shop.jeans.pk}-photos": [photo()]}
+    post_step(client, "items", {**line_data(shop.jeans, 1, "damaged"), f"line-{shop.jeans.pk}-photos": [photo()]}
     )
     assert len(staged_files()) == 2
     with frozen_at(timezone.now() + dt.timedelta(hours=settings.STAGED_PHOTO_MAX_AGE_HOURS + 1)):
@@ -248,17 +262,26 @@ def test_abandoned_staged_photos_are_purged_but_attached_ones_kept(client, shop,
 # --- outcome, review and confirmation ----------------------------------------------------------------------
 
 
-def test_outcome_page_shows_each_quote_with_its_breakdown(client, shop):
+def test_outcome_page_offers_each_item_its_own_choice_and_names_the_fees(client, shop):
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 2, "doesnt-fit"))
+    post_step(client, "items", line_data(shop.shirt, 2, "doesnt-fit"))
     page = client.get("/returns/new/outcome/").content.decode()
-    # 2 × 49.00 = 98.00; restocking 10% = 9.80; return shipping 5.95 -> refund 82.25; credit +8.225 -> 8.23 = 90.48
+    assert "2 × Linen shirt (M) ($98.00)" in page
+    assert "Store credit with a 10% bonus" in page
+    assert "Restocking fee (10%): −$9.80" in page and "−$5.95" in page
+    assert f'<option value="{shop.shirt_l.pk}">Size L</option>' in page
+    assert "Size XL" not in page  # out of stock
+
+
+def test_review_shows_the_breakdown_of_what_was_chosen(client, shop):
+    look_up(client)
+    post_step(client, "items", line_data(shop.shirt, 2, "doesnt-fit"))
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
+    page = client.get("/returns/new/review/").content.decode()
+    # 2 × 49.00 = 98.00; restocking 10% = 9.80; return shipping 5.95 -> refund 82.25
     assert "2 × Linen shirt (M) at $49.00 — Doesn" in page
     assert "Restocking fee (10%)" in page and "−$9.80" in page
     assert "−$5.95" in page and "$82.25" in page
-    assert "10% bonus" in page and "$8.23" in page and "$90.48" in page
-    assert f'<option value="{shop.shirt_l.pk}">Size L</option>' in page
-    assert "Size XL" not in page  # out of stock
 
 
 def test_whole_return_by_refund_creates_the_rma_queues_the_email_and_shows_the_status_link(client, shop):
@@ -273,53 +296,96 @@ def test_whole_return_by_refund_creates_the_rma_queues_the_email_and_shows_the_s
     assert f"/returns/status/{rr.customer_token}/" in page
     assert "We have your return request" in page and "We aim to do this by" in page
     assert "portal_return_draft" not in client.session  # a second confirm cannot create a second return
-    assert client.post("/returns/new/review/").status_code == 302
+    assert client.post("/returns/new/review/", {"draft": "the-old-key"}).status_code == 302
     assert ReturnRequest.objects.count() == 1
 
 
 def test_review_shows_the_same_figure_the_return_records(client, shop):
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 1, "changed-mind"))
-    client.post("/returns/new/outcome/", {"resolution": "store_credit"})
+    post_step(client, "items", line_data(shop.shirt, 1, "changed-mind"))
+    post_step(client, "outcome", outcome_for_all(client, "store_credit"))
     page = client.get("/returns/new/review/").content.decode()
     # 49.00 - 4.90 - 5.95 = 38.15; + 10% bonus = 3.82 (rounded half up) -> 41.97
     assert "$41.97" in page
-    client.post("/returns/new/review/")
+    post_step(client, "review")
     assert ReturnRequest.objects.get().quoted_amount == 4197
 
 
 def test_exchange_records_the_chosen_size_and_needs_one(client, shop):
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 1, "doesnt-fit"))
-    missing = client.post("/returns/new/outcome/", {"resolution": "exchange"})
-    assert missing.status_code == 400 and "Choose what you would like instead." in missing.content.decode()
-    client.post("/returns/new/outcome/", {"resolution": "exchange", f"exchange_{shop.shirt.pk}": shop.shirt_l.pk})
+    post_step(client, "items", line_data(shop.shirt, 1, "doesnt-fit"))
+    missing = post_step(client, "outcome", outcome_for_all(client, "exchange"))
+    assert missing.status_code == 400
+    assert "Choose what you would like instead of Linen shirt (M)." in missing.content.decode()
+    post_step(client, "outcome", outcome_for_all(client, "exchange", {f"exchange_{shop.shirt.pk}": shop.shirt_l.pk}))
     assert "Linen shirt (L)" in client.get("/returns/new/review/").content.decode()
-    client.post("/returns/new/review/")
+    post_step(client, "review")
     item = ReturnRequest.objects.get().items.get()
     assert item.exchange_product == shop.shirt_l
 
 
-def test_exchange_is_refused_when_an_item_has_no_size_in_stock(client, shop):
+def test_an_item_with_no_size_in_stock_says_why_and_its_exchange_is_refused(client, shop):
     look_up(client)
-    client.post(
-        "/returns/new/items/", {**line_data(shop.shirt, 1, "doesnt-fit"), **line_data(shop.jeans, 1, "doesnt-fit")}
-    )
+    post_step(client, "items", {**line_data(shop.shirt, 1, "doesnt-fit"), **line_data(shop.jeans, 1, "doesnt-fit")})
     page = client.get("/returns/new/outcome/").content.decode()
-    assert "Not possible for Selvedge jeans (32)" in page
-    response = client.post(
-        "/returns/new/outcome/", {"resolution": "exchange", f"exchange_{shop.shirt.pk}": shop.shirt_l.pk}
+    assert "No size or colour of Selvedge jeans (32) is in stock at its price or lower just now" in page
+    forged = post_step(
+        client,
+        "outcome",
+        outcome_for_all(client, "exchange", {f"exchange_{shop.shirt.pk}": shop.shirt_l.pk}),
     )
-    assert response.status_code == 400
+    assert forged.status_code == 400
+    assert "No size or colour of Selvedge jeans (32) is in stock at its price or lower" in forged.content.decode()
+    assert all(not line["resolution"] for line in client.session["portal_return_draft"]["lines"].values())
+
+
+def test_one_item_exchanged_and_another_refunded_make_one_return_settled_item_by_item(client, shop):
+    look_up(client)
+    post_step(client, "items", {**line_data(shop.shirt, 1, "doesnt-fit"), **line_data(shop.jeans, 1, "damaged")})
+    choice = {
+        f"outcome_{shop.shirt.pk}": "exchange",
+        f"exchange_{shop.shirt.pk}": shop.shirt_l.pk,
+        f"outcome_{shop.jeans.pk}": "refund",
+    }
+    assert post_step(client, "outcome", choice).status_code == 302
+    page = client.get("/returns/new/review/").content.decode()
+    assert "Exchange: Linen shirt (L)" in page and "Refund to original payment" in page
+    assert post_step(client, "review").status_code == 302
+    rr = ReturnRequest.objects.get()
+    assert rr.resolution == "mixed"
+    by_line = {item.order_line_id: item for item in rr.items.all()}
+    assert (by_line[shop.shirt.pk].resolution, by_line[shop.shirt.pk].exchange_product) == ("exchange", shop.shirt_l)
+    assert (by_line[shop.jeans.pk].resolution, by_line[shop.jeans.pk].exchange_product) == ("refund", None)
+    # The shirt does not fit (the customer pays the return shipping, once), but an exchange pays no restocking fee.
+    assert rr.quoted_amount == 11900 + 4900 - 595
+    assert rr.items.count() == 2
+
+
+def test_a_form_from_an_older_draft_is_not_confirmed_against_the_current_one(client, shop):
+    look_up(client)
+    post_step(client, "items", line_data(shop.shirt, 1, "damaged"))
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
+    older = draft_key(client)  # tab A is on review for this draft
+    look_up(client)  # tab B starts again: a new draft in the same session
+    post_step(client, "items", line_data(shop.jeans, 1, "damaged"))
+    post_step(client, "outcome", outcome_for_all(client, "store_credit"))
+    stale = client.post("/returns/new/review/", {"draft": older}, follow=True)
+    assert ReturnRequest.objects.count() == 0
+    assert "That page was for a return you started earlier. Nothing was changed" in stale.content.decode()
+    assert "Selvedge jeans (32)" in stale.content.decode()  # shown the current draft, to confirm if meant
+    for step in ("items", "outcome"):
+        assert client.post(f"/returns/new/{step}/", {"draft": older}).status_code == 302
+    assert post_step(client, "review").status_code == 302
+    assert ReturnRequest.objects.get().resolution == "store_credit"
 
 
 def test_an_exchange_size_out_of_stock_at_confirm_is_refused_with_nothing_written(client, shop):
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 1, "doesnt-fit"))
-    client.post("/returns/new/outcome/", {"resolution": "exchange", f"exchange_{shop.shirt.pk}": shop.shirt_l.pk})
+    post_step(client, "items", line_data(shop.shirt, 1, "doesnt-fit"))
+    post_step(client, "outcome", outcome_for_all(client, "exchange", {f"exchange_{shop.shirt.pk}": shop.shirt_l.pk}))
     shop.shirt_l.stock = 0
     shop.shirt_l.save()
-    response = client.post("/returns/new/review/", follow=True)
+    response = post_step(client, "review", follow=True)
     assert "not available any more" in response.content.decode()
     assert ReturnRequest.objects.count() == 0
 
@@ -327,11 +393,11 @@ def test_an_exchange_size_out_of_stock_at_confirm_is_refused_with_nothing_writte
 def test_returnless_refund_is_offered_when_the_policy_allows(client, shop):
     ReturnPolicy.objects.filter(is_active=True).update(returnless_refund_threshold=5000)
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 1, "changed-mind"))
+    post_step(client, "items", line_data(shop.shirt, 1, "changed-mind"))
     page = client.get("/returns/new/outcome/").content.decode()
-    assert "You can keep the item" in page
-    client.post("/returns/new/outcome/", {"resolution": "refund"})
-    client.post("/returns/new/review/")
+    assert "If you choose a refund for everything, <strong>you can keep the items</strong>" in page
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
+    post_step(client, "review")
     rr = ReturnRequest.objects.get()
     assert rr.returnless and rr.quoted_amount == 4900  # no fees when the item stays
     status = client.get(f"/returns/status/{rr.customer_token}/").content.decode()
@@ -439,9 +505,9 @@ def test_a_link_opens_its_own_return_only(client, shop):
     other_shop = build_shop(number="100999")
     theirs_items = {**line_data(other_shop.shirt, 1, "damaged"), f"line-{other_shop.shirt.pk}-photos": [photo()]}
     client.post("/returns/", {"order_number": "100999", "email": EMAIL})
-    client.post("/returns/new/items/", theirs_items)
-    client.post("/returns/new/outcome/", {"resolution": "refund"})
-    client.post("/returns/new/review/")
+    post_step(client, "items", theirs_items)
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
+    post_step(client, "review")
     their_photo = ReturnPhoto.objects.get()
     assert client.get(f"/returns/status/{mine.customer_token}/photos/{their_photo.pk}.jpg").status_code == 404
     missing = client.get("/returns/status/not-a-real-token/")
@@ -475,13 +541,13 @@ def test_customer_text_is_escaped_on_the_status_page_and_the_ticket(client, shop
 
 def test_confirming_the_same_draft_again_opens_no_second_return(client, shop):
     look_up(client)
-    client.post("/returns/new/items/", line_data(shop.shirt, 1, "damaged"))
-    client.post("/returns/new/outcome/", {"resolution": "refund"})
+    post_step(client, "items", line_data(shop.shirt, 1, "damaged"))
+    post_step(client, "outcome", outcome_for_all(client, "refund"))
     draft = client.session["portal_return_draft"]
-    first = client.post("/returns/new/review/")
+    first = post_step(client, "review")
     session = client.session
     session["portal_return_draft"] = draft  # a second tab, or a resent form, still holding the draft
     session.save()
-    second = client.post("/returns/new/review/")
+    second = post_step(client, "review")
     assert first["Location"] == second["Location"]
     assert ReturnRequest.objects.count() == 1

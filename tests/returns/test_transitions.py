@@ -37,6 +37,8 @@ EXPECTED = {
     "retry_refund": ({"refund_failed"}, "refund_pending"),
     "issue_store_credit": ({"inspected", "refund_failed"}, "resolved"),
     "ship_exchange": ({"inspected"}, "resolved"),
+    # Items that asked for outcomes of their own, settled at once: pending while a refund part is on its way.
+    "settle": ({"inspected"}, {"refund_pending", "resolved"}),
     "refund_without_return": ({"approved"}, "refund_pending"),
     "close": ({"resolved", "rejected", "cancelled"}, "closed"),
 }
@@ -116,8 +118,19 @@ def run(action: str, rr: ReturnRequest, by: Actor) -> ReturnRequest:
             return_request=rr, by=by, reference="BANK-4"
         ),
         "close": lambda: s.return_close(return_request=rr, by=by),
+        "settle": lambda: payments.return_settle(return_request=_item_by_item(rr), by=by, reference="BANK-5"),
     }
     return calls[action]()
+
+
+def _item_by_item(rr: ReturnRequest) -> ReturnRequest:
+    """The same return as if its (one) item had asked for a refund of its own on a return settled item by item:
+    `settle` is the only way such a return is settled, and it needs one."""
+    if rr.status == "inspected":
+        ReturnRequest.objects.filter(pk=rr.pk).update(resolution="mixed", settlement_parts={"refund": rr.refund_amount})
+        rr.items.update(resolution="refund")
+        rr.refresh_from_db()
+    return rr
 
 
 def test_expected_table_covers_every_transition_of_the_model():
@@ -140,7 +153,9 @@ def test_transition_runs_from_its_sources_only(action, state, actors, django_cap
     if state in sources:
         with django_capture_on_commit_callbacks(execute=True):
             result = run(action, rr, by)
-        expected = {"approve_refund": "refund_pending", "deny_refund": "inspected"}.get(action, target)
+        expected = {"approve_refund": "refund_pending", "deny_refund": "inspected", "settle": "refund_pending"}.get(
+            action, target
+        )
         assert result.status == expected
         # A manual refund is recorded with its reference: the task confirms it on commit.
         recorded = expected == "refund_pending"

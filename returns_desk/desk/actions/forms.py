@@ -14,7 +14,14 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund
 from returns_desk.payments.providers import provider_name_for
 from returns_desk.returns import services
-from returns_desk.returns.models import CARRIERS, MoneyOutcome, ReturnItem, ReturnRequest, ReturnStatus
+from returns_desk.returns.models import (
+    CARRIERS,
+    MoneyOutcome,
+    Resolution,
+    ReturnItem,
+    ReturnRequest,
+    ReturnStatus,
+)
 
 
 class ConfirmForm(forms.Form):
@@ -244,7 +251,7 @@ class ExchangeForm(TrackingForm):
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
         super().__init__(*args, **kwargs)
-        accepted = [i for i in rr.items.all() if i.outcome == ReturnItem.Outcome.ACCEPTED]
+        accepted = payments.exchanged_items(rr)
         styles = {i.order_line.product.style for i in accepted if i.order_line.product_id}
         in_stock = list(Product.objects.filter(style__in=styles - {""}, stock__gt=0).order_by("sku"))
         self.item_fields = []
@@ -263,3 +270,30 @@ class ExchangeForm(TrackingForm):
 
     def replacements(self) -> dict[int, str]:
         return {item_id: self.cleaned_data[name] for item_id, name in self.item_fields}
+
+
+class SettleForm(ExchangeForm):
+    """A return settled item by item: the replacements and their parcel when any item is exchanged, and the
+    payment reference when a refund part is made outside Stripe."""
+
+    reference = forms.CharField(
+        label="Payment reference of the refund you made",
+        required=False,
+        max_length=100,
+        help_text="Orders not paid through Stripe: refund the refund part in your bank first, then record it here.",
+    )
+
+    def __init__(self, *args, rr: ReturnRequest, **kwargs):
+        super().__init__(*args, rr=rr, **kwargs)
+        parts = rr.settlement_parts or {}
+        self.parts = [
+            (Resolution(outcome).label, format_money(int(amount), rr.currency))
+            for outcome, amount in parts.items()
+            if outcome in Resolution.values
+        ]
+        if not self.item_fields:  # nothing to ship
+            del self.fields["carrier"], self.fields["tracking_number"]
+        if not parts.get(Resolution.REFUND) or provider_name_for(rr.order.payment_reference) == Refund.Provider.STRIPE:
+            del self.fields["reference"]
+        else:
+            self.fields["reference"].required = True

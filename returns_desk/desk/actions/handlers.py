@@ -25,6 +25,7 @@ from returns_desk.desk.actions.forms import (
     RejectForm,
     RequestApprovalForm,
     RetryForm,
+    SettleForm,
     StoreCreditForm,
     TrackingForm,
 )
@@ -181,6 +182,20 @@ def issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> s
     if asked:
         return asked
     return "Store credit issued; the customer gets the code by email."
+
+
+@ticket_action("settle", form=SettleForm, needs_return=True)
+def settle(rr: ReturnRequest, by: Actor, form: SettleForm) -> str:
+    data = form.cleaned_data
+    payments.return_settle(
+        return_request=rr,
+        by=by,
+        carrier=data.get("carrier", ""),
+        tracking_number=data.get("tracking_number", ""),
+        replacement_skus=form.replacements(),
+        reference=data.get("reference", ""),
+    )
+    return "Settled item by item; the customer is told what each item became."
 
 
 @ticket_action("ship_exchange", form=ExchangeForm, needs_return=True)

@@ -29,6 +29,7 @@ DISPLAY_ORDER = [
     "mark_in_transit",
     "receive",
     "inspect",
+    "settle",
     "issue_refund",
     "issue_store_credit",
     "ship_exchange",

@@ -2,7 +2,8 @@
 
 - `refunds`: a refund recorded under the money rule, sent by a task, its answer applied once.
 - `store_credit`: credit issued (with the quoted bonus), redeemed, expired.
-- `outcomes`: the return's money transitions (refund, store credit, exchange); `approvals`: a manager's.
+- `outcomes`: the return's money transitions (refund, store credit, exchange); `approvals`: a manager's;
+  `settlement`: a return settled item by item, each item's outcome its own.
 - `disputes`: chargebacks as Stripe reports them, and the evidence sent back.
 
 Callers import the services from here: `from returns_desk.payments import services`.
@@ -25,6 +26,7 @@ from .disputes import (
 )
 from .outcomes import (
     Replacement,
+    exchanged_items,
     return_issue_refund,
     return_issue_store_credit,
     return_refund_without_return,
@@ -44,6 +46,7 @@ from .refunds import (
     refund_record_outcome,
     refund_record_provider_error,
 )
+from .settlement import return_settle
 from .store_credit import (
     STORE_CREDIT_VALID_DAYS,
     exchange_authorize,
@@ -68,6 +71,7 @@ __all__ = [
     "dispute_send_evidence",
     "dispute_stage_evidence",
     "exchange_authorize",
+    "exchanged_items",
     "failure_words",
     "refund_claim_for_sending",
     "refund_confirm_manual",
@@ -82,6 +86,7 @@ __all__ = [
     "return_refund_without_return",
     "return_request_refund_approval",
     "return_retry_refund",
+    "return_settle",
     "return_ship_exchange",
     "store_credit_expire_due",
     "store_credit_issue_for_return",

@@ -25,8 +25,8 @@ def default_request_amount(rr: ReturnRequest, outcome: str) -> int:
     """The figure a request for `outcome` starts from: the settlement (for a returnless refund, the quote)."""
     if outcome == MoneyOutcome.RETURNLESS:
         return returnless_settlement(rr)
-    if outcome == MoneyOutcome.REFUND and rr.status == ReturnStatus.REFUND_FAILED:
-        return last_refund_amount(rr)
+    if rr.status == ReturnStatus.REFUND_FAILED and outcome in (MoneyOutcome.REFUND, MoneyOutcome.STORE_CREDIT):
+        return last_refund_amount(rr)  # what failed (on a return settled item by item, its refund part)
     return rr.refund_amount or 0
 
 

@@ -15,7 +15,7 @@ from returns_desk.core.money import format_money
 from returns_desk.orders.models import Product
 from returns_desk.orders.services import order_create_replacement
 from returns_desk.payments.selectors import store_credit_balance
-from returns_desk.returns.models import ReturnItem, ReturnRequest
+from returns_desk.returns.models import Resolution, ReturnItem, ReturnRequest, ReturnStatus
 from returns_desk.returns.pricing import returnless_settlement
 from returns_desk.returns.services import required, run_transition
 
@@ -114,16 +114,27 @@ class OverriddenRefund(RefundStep):
 
 
 class CreditStep(MoneyStep):
-    """Store credit for the settlement (or a figure typed with a reason), plus the quoted terms' bonus."""
+    """Store credit for the settlement (or a figure typed with a reason), plus the quoted terms' bonus (on
+    `bonus_on` of it when only part earns one)."""
 
-    def __init__(self, by: Actor, *, amount: int | None = None, reason: str = "", checked: bool = True):
-        self.by, self.amount, self.reason, self.checked = by, amount, reason.strip(), checked
+    def __init__(
+        self,
+        by: Actor,
+        *,
+        amount: int | None = None,
+        reason: str = "",
+        checked: bool = True,
+        bonus_on: int | None = None,
+    ):
+        self.by, self.amount, self.reason, self.checked, self.bonus_on = by, amount, reason.strip(), checked, bonus_on
 
     def apply(self, rr: ReturnRequest) -> dict:
-        base = (
-            checked_override(rr, self.amount, self.reason, rr.refund_amount or 0) if self.checked else self.amount
-        ) or 0
-        entry, decision = store_credit_issue_for_return(return_request=rr, by=self.by, base=base)
+        # After a failed refund, the credit replaces what failed (on a return settled item by item, its refund part).
+        default = last_refund_amount(rr) if rr.status == ReturnStatus.REFUND_FAILED else (rr.refund_amount or 0)
+        base = (checked_override(rr, self.amount, self.reason, default) if self.checked else self.amount) or 0
+        entry, decision = store_credit_issue_for_return(
+            return_request=rr, by=self.by, base=base, bonus_on=self.bonus_on
+        )
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
         extra = f"{bonus} ({entry.code})"
         self.body = _decision_body("Store credit issued", base, decision, self.by, rr, self.reason, extra)
@@ -145,11 +156,19 @@ class Replacement:
     value: int  # what it is worth to the money rule
 
 
+def exchanged_items(rr: ReturnRequest) -> list[ReturnItem]:
+    """The accepted items to replace: all of them, or on a return settled item by item those asking for one."""
+    accepted = rr.items.select_related("order_line", "exchange_product")
+    items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
+    if rr.resolution == Resolution.MIXED:
+        items = [i for i in items if i.resolution == Resolution.EXCHANGE]
+    return items
+
+
 def replacements_for(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacement]:
     """The VA's choice first, then the customer's, then the same SKU again; each valued for the money rule:
     like for like at what was paid for the line, another size or colour at its price today."""
-    accepted = rr.items.select_related("order_line", "exchange_product")
-    items = [i for i in accepted if i.outcome == ReturnItem.Outcome.ACCEPTED]
+    items = exchanged_items(rr)
     if not items:
         raise ServiceError("No item was accepted at inspection, so there is nothing to exchange.")
     if set(chosen) - {i.pk for i in items}:
@@ -171,9 +190,20 @@ def replacements_for(rr: ReturnRequest, chosen: dict[int, str]) -> list[Replacem
 
 
 class ExchangeStep(MoneyStep):
-    """Replacements shipped as a zero-priced order; their value passes the money rule like any outcome."""
+    """Replacements shipped as a zero-priced order; their value passes the money rule like any outcome.
+    Replacements worth less than the exchange's settlement leave a difference, given back as store credit
+    (without a bonus) in the same step."""
 
-    def __init__(self, by: Actor, *, carrier: str, tracking_number: str, chosen: dict[int, str], reason: str = ""):
+    def __init__(
+        self,
+        by: Actor,
+        *,
+        carrier: str,
+        tracking_number: str,
+        chosen: dict[int, str],
+        reason: str = "",
+        settled: int | None = None,
+    ):
         self.by, self.carrier, self.tracking_number, self.chosen, self.reason = (
             by,
             carrier,
@@ -181,11 +211,14 @@ class ExchangeStep(MoneyStep):
             chosen,
             reason,
         )
+        self.settled = settled  # the part of the settlement for the exchange; all of it unless said
+        self.difference = 0
 
     def apply(self, rr: ReturnRequest) -> dict:
         replacements = replacements_for(rr, self.chosen)
         value = sum(r.value for r in replacements)
-        decision = exchange_authorize(return_request=rr, value=value, settled=rr.refund_amount or 0, by=self.by)
+        settled = (rr.refund_amount or 0) if self.settled is None else self.settled
+        decision = exchange_authorize(return_request=rr, value=value, settled=settled, by=self.by)
         replacement = order_create_replacement(
             original=rr.order,
             items=[(r.sku, r.quantity) for r in replacements],
@@ -199,12 +232,19 @@ class ExchangeStep(MoneyStep):
             "Exchange shipped", value, decision, self.by, rr, self.reason
         )
         self.customer = f"Your replacement is on its way: {shipped}".strip() + "."
-        return {
+        result = {
             "money": {"outcome": "exchange", **decision},
             "exchange_order": replacement.number,
             "skus": [r.sku for r in replacements],
             "exchange_value": value,
         }
+        self.difference = max(settled - value, 0)
+        if self.difference and self.settled is None:  # on its own; `SettleStep` adds it to the item's credit
+            credit = CreditStep(self.by, amount=self.difference, checked=False, bonus_on=0)
+            result["difference"] = credit.apply(rr)
+            self.body += f" The cheaper replacement's difference: {credit.body}"
+            self.customer += f" It cost less, so we gave back the difference. {credit.customer}"
+        return result
 
 
 def run_money(rr: ReturnRequest, action: str, by: Actor, step: MoneyStep, *, prepare=None, data=None):

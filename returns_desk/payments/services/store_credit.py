@@ -17,15 +17,19 @@ from returns_desk.staff.roles import is_agent
 STORE_CREDIT_VALID_DAYS = 365
 
 
-def store_credit_issue_for_return(*, return_request, by: Actor, base: int) -> tuple[StoreCredit, dict]:
-    """Issue `base` of the return's money as store credit, plus the bonus its quoted terms give, with a new code.
+def store_credit_issue_for_return(
+    *, return_request, by: Actor, base: int, bonus_on: int | None = None
+) -> tuple[StoreCredit, dict]:
+    """Issue `base` of the return's money as store credit, plus the bonus its quoted terms give on `bonus_on`
+    (all of `base` unless said: a cheaper replacement's difference earns none), with a new code.
 
     The base counts against the order's money rule; the bonus is the shop's gift, kept apart (and never more
     than the quoted percentage). Base and bonus together count against the VA's limit. The caller holds the locks.
     """
     rr = return_request
     percent = rr.quoted_terms().terms.store_credit_bonus_percent
-    bonus = percent_of(base, percent) if base > 0 else 0
+    earning = base if bonus_on is None else max(min(bonus_on, base), 0)
+    bonus = percent_of(earning, percent) if earning > 0 else 0
     why = money_rule.bonus_refusal(base=base, bonus=bonus, percent=percent, currency=rr.currency)
     if why:
         raise ServiceError(why)

@@ -9,19 +9,19 @@ from django.views.decorators.http import require_http_methods
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.core.money import format_money
 from returns_desk.orders.models import Order, Product
 from returns_desk.policies.selectors import active_policy
 from returns_desk.portal import draft as drafts
 from returns_desk.portal import selectors
-from returns_desk.portal.forms import OutcomeForm, ReturnLineForm
+from returns_desk.portal.forms import OutcomeForm, OutcomeLine, ReturnLineForm
 from returns_desk.returns.models import Resolution
 from returns_desk.returns.photos import MAX_PHOTOS, stage_uploads
 from returns_desk.returns.pricing import (
-    RequestPlan,
     exchange_options,
-    line_facts_for_order,
-    order_facts,
+    overall_resolution,
     plan_request,
+    why_no_exchange,
 )
 from returns_desk.returns.services import return_create
 
@@ -68,6 +68,8 @@ def items(request):
     forms = _line_forms(request, choices, draft, selectors.reason_choices())
     by_line = {form.choice.line.pk: form for form in forms}
     page_error, status = "", 200
+    if request.method == "POST" and not drafts.is_current(request, draft):
+        return _stale_form(request, draft, "portal:items")
     if request.method == "POST":
         all_valid = True
         for line_id, form in by_line.items():
@@ -83,7 +85,10 @@ def items(request):
                     form.add_error("photos", str(error))
                     all_valid = False
             # Keep what is valid even when another line needs fixing, so nothing typed is lost.
-            draft.lines[str(line_id)] = drafts.DraftLine(data["quantity"], data["reason"], data["description"], kept)
+            earlier = draft.lines.get(str(line_id), drafts.DraftLine())
+            draft.lines[str(line_id)] = drafts.DraftLine(
+                data["quantity"], data["reason"], data["description"], kept, earlier.resolution
+            )
             form.saved_photos = kept
         drafts.save(request, draft)
         if all_valid and not draft.chosen:
@@ -100,32 +105,60 @@ def items(request):
         "earlier_returns": selectors.earlier_returns(order),
         "page_error": page_error,
         "max_photos": MAX_PHOTOS,
+        "draft_key": draft.key,
         "step": 2,
     }
     return render(request, "portal/items.html", context, status=status)
 
 
-# --- step 3: the outcome ---------------------------------------------------------------------------
+# --- step 3: the outcome, item by item -------------------------------------------------------------
 
 
-def _plans(order: Order, draft: drafts.Draft) -> dict[str, RequestPlan | str]:
-    """Each outcome's quote for the chosen items, or why it is not possible."""
-    reasons = selectors.reasons_by_code()
-    items = draft.requested_items()
-    facts, ofacts = line_facts_for_order(order), order_facts(order)
-    plans: dict[str, RequestPlan | str] = {}
-    for resolution in Resolution.values:
-        try:
-            plans[resolution] = plan_request(
-                order=order, items=items, resolution=resolution, reasons=reasons, facts=facts, ofacts=ofacts
+def _outcome_lines(order: Order, draft: drafts.Draft) -> list[OutcomeLine]:
+    """Each chosen line with what it is worth and what it can be exchanged for (or why not)."""
+    lines = list(order.lines.select_related("product").filter(pk__in=list(draft.chosen)).order_by("pk"))
+    options = exchange_options(lines)
+    bonus = float(active_policy().store_credit_bonus_percent)
+    result = []
+    for line in lines:
+        amount = line.unit_price * draft.chosen[line.pk].quantity
+        result.append(
+            OutcomeLine(
+                line_id=line.pk,
+                title=line.title,
+                quantity=draft.chosen[line.pk].quantity,
+                amount_display=format_money(amount, order.currency),
+                bonus_percent=bonus,
+                exchange_options=_exchange_labels(line, options[line.pk], order.currency),
+                no_exchange="" if options[line.pk] else why_no_exchange(line),
             )
-        except ServiceError as error:
-            plans[resolution] = str(error)
-    return plans
+        )
+    return result
 
 
-def _exchange_labels(line, options) -> list[tuple[int, str]]:
-    return [(p.pk, f"{p.variant or p.title}{' (the same again)' if p.pk == line.product_id else ''}") for p in options]
+def _exchange_labels(line, options, currency: str) -> list[tuple[int, str]]:
+    """'Blue / M' for the same price; a cheaper one says the difference comes back as store credit."""
+    labels = []
+    for p in options:
+        name = p.variant or p.title
+        if p.pk == line.product_id:
+            labels.append((p.pk, f"{name} (the same again)"))
+        elif p.price < line.unit_price:
+            difference = format_money(line.unit_price - p.price, currency)
+            labels.append((p.pk, f"{name}: {difference} less each, given back as store credit"))
+        else:
+            labels.append((p.pk, name))
+    return labels
+
+
+def _stale_form(request, draft: drafts.Draft, step: str):
+    """A form from another draft (an older tab): say so and show this step of the current one."""
+    messages.warning(
+        request,
+        "That page was for a return you started earlier. Nothing was changed; here is the return you are "
+        "working on now.",
+    )
+    return redirect(step)
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,38 +169,43 @@ def outcome(request):
     draft, order = found
     if not draft.chosen:
         return redirect("portal:items")
-    plans = _plans(order, draft)
-    if isinstance(plans[Resolution.REFUND], str):  # the items themselves are no longer returnable
-        messages.error(request, plans[Resolution.REFUND])
+    if request.method == "POST" and not drafts.is_current(request, draft):
+        return _stale_form(request, draft, "portal:outcome")
+    try:  # the items themselves may no longer be returnable (another return took them, the window closed)
+        plan = plan_request(
+            order=order,
+            items=draft.requested_items(),
+            resolution=Resolution.REFUND,
+            reasons=selectors.reasons_by_code(),
+        )
+    except ServiceError as error:
+        messages.error(request, str(error))
         return redirect("portal:items")
-    # Only the exchange options are needed here: eligibility and prices are already in `plans`.
-    lines = list(order.lines.select_related("product").filter(pk__in=list(draft.chosen)).order_by("pk"))
-    options = exchange_options(lines)
-    exchange_lines = [(line.pk, line.title, _exchange_labels(line, options[line.pk])) for line in lines]
-    no_exchange = [title for _, title, options in exchange_lines if not options]
-    initial = {"resolution": draft.resolution or Resolution.REFUND}
+    lines = _outcome_lines(order, draft)
+    initial = {f"outcome_{line_id}": line.resolution or Resolution.REFUND for line_id, line in draft.chosen.items()}
     initial.update({f"exchange_{k}": v for k, v in draft.exchange.items()})
-    form = OutcomeForm(request.POST or None, initial=initial, exchange_lines=exchange_lines)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid() and form.cleaned_data["resolution"] == Resolution.EXCHANGE and no_exchange:
-            form.add_error("resolution", f"No other size or colour is in stock for {', '.join(no_exchange)}.")
-        if form.is_valid():
-            draft.resolution = form.cleaned_data["resolution"]
-            draft.exchange = {str(k): v for k, v in form.exchange_choices().items() if v}
-            drafts.save(request, draft)
-            return redirect("portal:review")
-        status = 400
-    policy = active_policy()
+    form = OutcomeForm(request.POST or None, initial=initial, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        for line_id, (resolution, wanted) in form.choices().items():
+            draft.lines[str(line_id)].resolution = resolution
+            if wanted:
+                draft.exchange[str(line_id)] = wanted
+            else:
+                draft.exchange.pop(str(line_id), None)
+        drafts.save(request, draft)
+        return redirect("portal:review")
     context = {
         "order": order,
         "form": form,
-        "plans": plans,
-        "no_exchange": no_exchange,
-        "bonus_percent": policy.store_credit_bonus_percent,
+        "draft_key": draft.key,
+        "returnless_possible": plan.returnless,
+        # The fees these reasons carry (on an all-refund quote): they come off money and credit, not exchanges.
+        "fees": [line for line in plan.quote.breakdown if line.amount < 0],
+        "currency": order.currency,
+        "bonus_percent": active_policy().store_credit_bonus_percent,
         "step": 3,
     }
-    return render(request, "portal/outcome.html", context, status=status)
+    return render(request, "portal/outcome.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- step 4: review and confirm --------------------------------------------------------------------
@@ -179,7 +217,6 @@ def _confirm(request, draft: drafts.Draft, order: Order):
         rr = return_create(
             order=order,
             items=draft.requested_items(),
-            resolution=draft.resolution,
             by=Actor.customer(),
             submission_key=draft.key,
         )
@@ -199,12 +236,24 @@ def _review_rows(order: Order, draft: drafts.Draft, reasons) -> list[dict]:
         {
             "line": lines[line_id],
             "choice": choice,
+            "outcome": Resolution(choice.resolution).label,
             "reason_label": reasons[choice.reason].label if choice.reason in reasons else "",
             "exchange": wanted.get(draft.exchange.get(str(line_id)))
-            if draft.resolution == Resolution.EXCHANGE
+            if choice.resolution == Resolution.EXCHANGE
             else None,
         }
         for line_id, choice in sorted(draft.chosen.items())
+    ]
+
+
+def _parts_for_customer(quote) -> list[tuple[str, str]]:
+    """What comes back as each outcome, the store credit with its bonus: the parts add up to the total."""
+    return [
+        (
+            Resolution(outcome).label,
+            quote.display(amount + (quote.store_credit_bonus if outcome == Resolution.STORE_CREDIT else 0)),
+        )
+        for outcome, amount in quote.parts
     ]
 
 
@@ -220,13 +269,16 @@ def review(request):
     draft, order = found
     if not draft.chosen:
         return redirect("portal:items")
-    if not draft.resolution:
+    if not draft.outcomes_chosen:
         return redirect("portal:outcome")
+    if request.method == "POST" and not drafts.is_current(request, draft):
+        return _stale_form(request, draft, "portal:review")
     if request.method == "POST" and (confirmed := _confirm(request, draft, order)) is not None:
         return confirmed
     reasons = selectors.reasons_by_code()
+    items = draft.requested_items()
     try:
-        plan = plan_request(order=order, items=draft.requested_items(), resolution=draft.resolution, reasons=reasons)
+        plan = plan_request(order=order, items=items, resolution=overall_resolution(items), reasons=reasons)
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("portal:items")
@@ -234,7 +286,10 @@ def review(request):
         "order": order,
         "rows": _review_rows(order, draft, reasons),
         "plan": plan,
-        "resolution": Resolution(draft.resolution),
+        "resolution": Resolution(overall_resolution(items)),
+        "parts": _parts_for_customer(plan.quote),
+        "exchanged": any(i.resolution == Resolution.EXCHANGE for i in items),
+        "draft_key": draft.key,
         "auto_approve": active_policy().auto_approve,
         "step": 4,
     }

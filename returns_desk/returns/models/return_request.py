@@ -87,6 +87,11 @@ class ReturnRequest(FSMModelMixin, models.Model):
     requested_from = models.CharField(
         max_length=20, choices=ReturnStatus.choices, blank=True, help_text="Where a denial sends the return back to."
     )
+    settlement_parts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The settlement split by the outcome each accepted item asks for (minor units), at inspection.",
+    )
     exchange_value = models.PositiveIntegerField(
         null=True, blank=True, help_text="Minor units the replacements shipped are worth; counted by the money rule."
     )
@@ -213,6 +218,14 @@ class ReturnRequest(FSMModelMixin, models.Model):
     def has_money_request(self) -> bool:
         return bool(self.requested_outcome and self.requested_amount)
 
+    def asks_item_by_item(self) -> bool:
+        return self.resolution == Resolution.MIXED
+
+    def settles_as_one_outcome(self) -> bool:
+        """A return whose items ask for different outcomes is settled item by item (`settle`); once its
+        refund part has failed, that part alone can be retried, credited or sent to a manager."""
+        return self.resolution != Resolution.MIXED or self.status != S.INSPECTED
+
     # --- transitions: only returns.services call these ----------------------------------------------
 
     @transition(field=status, source=S.REQUESTED, target=S.NEEDS_INFO, permission=can.staff)
@@ -267,7 +280,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=[S.INSPECTED, S.REFUND_FAILED, S.APPROVED],
         target=S.AWAITING_APPROVAL,
         permission=can.staff,
-        conditions=_checks(has_money_request),
+        conditions=_checks(has_money_request, settles_as_one_outcome),
     )
     def request_refund_approval(self):
         """An outcome above the VA's limit (or off the settlement); a manager decides the outcome asked for."""
@@ -299,7 +312,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=S.INSPECTED,
         target=S.REFUND_PENDING,
         permission=can.staff,
-        conditions=_checks(no_open_dispute, has_refund_amount),
+        conditions=_checks(no_open_dispute, has_refund_amount, settles_as_one_outcome),
     )
     def issue_refund(self):
         """Refund sent to the payment provider."""
@@ -332,16 +345,31 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=[S.INSPECTED, S.REFUND_FAILED],
         target=S.RESOLVED,
         permission=can.staff,
-        conditions=_checks(no_open_dispute, has_refund_amount),
+        conditions=_checks(no_open_dispute, has_refund_amount, settles_as_one_outcome),
     )
     def issue_store_credit(self):
         """Store credit (plus the policy's bonus) instead of money."""
 
     @transition(
-        field=status, source=S.INSPECTED, target=S.RESOLVED, permission=can.staff, conditions=_checks(no_open_dispute)
+        field=status,
+        source=S.INSPECTED,
+        target=S.RESOLVED,
+        permission=can.staff,
+        conditions=_checks(no_open_dispute, settles_as_one_outcome),
     )
     def ship_exchange(self):
         """The replacement is on its way."""
+
+    @transition(
+        field=status,
+        source=S.INSPECTED,
+        target=RETURN_VALUE(S.REFUND_PENDING, S.RESOLVED),
+        permission=can.staff,
+        conditions=_checks(no_open_dispute, asks_item_by_item),
+    )
+    def settle(self):
+        """Each item's own outcome at once: replacements shipped, store credit issued, a refund sent."""
+        return S.REFUND_PENDING if (self.settlement_parts or {}).get(Resolution.REFUND) else S.RESOLVED
 
     @transition(
         field=status,

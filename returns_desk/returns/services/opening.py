@@ -16,7 +16,13 @@ from returns_desk.policies.selectors import active_policy
 from returns_desk.returns.auto_approval import customer_standing
 from returns_desk.returns.models import Resolution, ReturnEvent, ReturnItem, ReturnPhoto, ReturnRequest
 from returns_desk.returns.photos import is_staged_name
-from returns_desk.returns.pricing import RequestedItem, RequestPlan, exchange_options, plan_request
+from returns_desk.returns.pricing import (
+    RequestedItem,
+    RequestPlan,
+    exchange_options,
+    overall_resolution,
+    plan_request,
+)
 
 from .engine import publish_transition, run_transition
 from .timeline import record_event
@@ -27,7 +33,8 @@ def rma_for(pk: int) -> str:
 
 
 def _check_exchange_choices(order: Order, items: Sequence[RequestedItem]) -> None:
-    """Each wanted product must be a size or colour of the returned line's style and in stock now. (With no
+    """Each wanted product must be a size or colour of the returned line's style, at its price or lower, and in
+    stock now. (With no
     choice made, as when the desk opens a return, the VA picks the replacement when shipping it.)"""
     chosen = [(i, i.exchange_product_id) for i in items if i.exchange_product_id is not None]
     lines = {line.pk: line for line in order.lines.select_related("product")}
@@ -73,7 +80,9 @@ def _new_return(
     return rr
 
 
-def _add_items(rr: ReturnRequest, items: Sequence[RequestedItem], reasons: dict[str, ReasonCode]) -> None:
+def _add_items(
+    rr: ReturnRequest, items: Sequence[RequestedItem], reasons: dict[str, ReasonCode], resolution: str
+) -> None:
     created = ReturnItem.objects.bulk_create(
         ReturnItem(
             return_request=rr,
@@ -81,7 +90,8 @@ def _add_items(rr: ReturnRequest, items: Sequence[RequestedItem], reasons: dict[
             quantity=i.quantity,
             reason=reasons[i.reason_code],
             condition_description=i.description.strip(),
-            exchange_product_id=i.exchange_product_id if rr.resolution == Resolution.EXCHANGE else None,
+            resolution=i.resolution or resolution,
+            exchange_product_id=i.exchange_product_id if (i.resolution or resolution) == Resolution.EXCHANGE else None,
         )
         for i in items
     )
@@ -117,7 +127,8 @@ def return_create(
     note: str = "",
     submission_key: str | None = None,
 ) -> ReturnRequest:
-    """Open a return for some lines of an order, after checking each against the policy.
+    """Open a return for some lines of an order, after checking each against the policy. Each item may ask
+    for an outcome of its own (`RequestedItem.resolution`); `resolution` is the one for items that do not.
 
     `submission_key` makes a confirm idempotent: the same key (a double click, a resent form) returns the
     return it already opened instead of opening another.
@@ -130,13 +141,13 @@ def return_create(
         Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
         if submission_key and (done := ReturnRequest.objects.filter(submission_key=submission_key).first()):
             return done  # seen after the order's lock, so two confirms of one draft cannot both get here
+        overall = overall_resolution(items, resolution)
         plan = plan_request(order=order, items=items, resolution=resolution, reasons=reasons)
-        if resolution == Resolution.EXCHANGE:
-            _check_exchange_choices(order, items)
+        _check_exchange_choices(order, [i for i in items if (i.resolution or resolution) == Resolution.EXCHANGE])
         rr = _new_return(
-            order=order, plan=plan, resolution=resolution, policy=policy, reasons=reasons, submission_key=submission_key
+            order=order, plan=plan, resolution=overall, policy=policy, reasons=reasons, submission_key=submission_key
         )
-        _add_items(rr, items, reasons)
+        _add_items(rr, items, reasons, resolution)
         opened = record_event(
             return_request=rr,
             kind=ReturnEvent.Kind.TRANSITION,
@@ -144,7 +155,7 @@ def return_create(
             to_state=rr.status,
             body=note.strip(),
             visible_to_customer=True,
-            data={"quote_total": plan.quote.total, "resolution": resolution, "returnless": plan.returnless},
+            data={"quote_total": plan.quote.total, "resolution": overall, "returnless": plan.returnless},
             at=rr.created_at,
         )
         publish_transition(rr, opened, transition="", from_state="")

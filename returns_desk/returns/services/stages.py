@@ -155,8 +155,12 @@ def return_inspect(*, return_request: ReturnRequest, by: Actor, results: Sequenc
         )
         for product_id, quantity in sorted(restock.items()):
             Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
-        rr.refund_amount = settled
-        return {"refund_amount": settled, "restocked": {str(k): v for k, v in restock.items()}}
+        rr.refund_amount, rr.settlement_parts = settled, dict(quote.parts)
+        return {
+            "refund_amount": settled,
+            "parts": rr.settlement_parts,
+            "restocked": {str(k): v for k, v in restock.items()},
+        }
 
     return run_transition(return_request=return_request, action="inspect", by=by, settle=apply)
 
