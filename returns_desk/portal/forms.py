@@ -1,8 +1,12 @@
 """The customer's forms. Each keeps what was typed when something is wrong and says what, next to the field."""
 
+from dataclasses import dataclass
+
 from django import forms
+from django.conf import settings
 
 from returns_desk.core.errors import ServiceError
+from returns_desk.orders.selectors import normalise_order_number
 from returns_desk.returns.models import CARRIERS, Resolution
 from returns_desk.returns.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, Upload, check_uploads
 
@@ -42,11 +46,18 @@ class PhotosField(forms.FileField):
         return uploads
 
 
+def order_number_hint() -> str:
+    """The hint under "Order number", matching what the lookup accepts (see `orders.selectors`)."""
+    prefix = settings.PORTAL_ORDER_NUMBER_PREFIX
+    if not prefix:
+        return "In your order confirmation email, for example 100123."
+    return f"In your order confirmation email, for example {prefix}100123 (typing just 100123 works too)."
+
+
 class LookupForm(forms.Form):
     order_number = forms.CharField(
         label="Order number",
         max_length=32,
-        help_text="Exactly as in your order confirmation email, letters and dashes included.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "autofocus": True}),
     )
     email = forms.EmailField(
@@ -55,6 +66,34 @@ class LookupForm(forms.Form):
         help_text="The address you ordered with.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order_number"].help_text = order_number_hint()
+
+    def clean_order_number(self) -> str:
+        number = self.cleaned_data["order_number"]
+        if not normalise_order_number(number):
+            raise forms.ValidationError("Enter the order number from your order confirmation email.")
+        return number
+
+
+class OrdersLinkForm(forms.Form):
+    """The "Email me a link to my orders" form: only the address, with the prefix "link" beside the lookup form."""
+
+    # Not labelled "Email": the lookup's field beside it is, and that label finds that field alone.
+    email = forms.EmailField(
+        label="Send the link to",
+        max_length=254,
+        help_text="The email address you ordered with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class StartFromLinkForm(forms.Form):
+    """The "Start a return" button beside an order on the orders page."""
+
+    order = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class ReturnLineForm(forms.Form):
@@ -83,34 +122,81 @@ class ReturnLineForm(forms.Form):
         return data
 
 
-class OutcomeForm(forms.Form):
-    resolution = forms.ChoiceField(label="What would you like?", choices=Resolution.choices, widget=forms.RadioSelect)
+@dataclass(frozen=True)
+class OutcomeLine:
+    """One item on the outcome step: what it is worth, and the sizes or colours it can be exchanged for."""
 
-    def __init__(self, *args, exchange_lines: list[tuple[int, str, list[tuple[int, str]]]], **kwargs):
-        """`exchange_lines`: (line id, title, [(product id, label)]) for each line being returned."""
+    line_id: int
+    title: str
+    quantity: int
+    amount_display: str  # what the items are worth, before any fee
+    bonus_percent: float
+    exchange_options: list[tuple[int, str]]
+    no_exchange: str  # why there is no exchange option, when there is none
+
+
+class OutcomeForm(forms.Form):
+    """For each item: refund, store credit, or an exchange to another size or colour where one is in stock."""
+
+    def __init__(self, *args, lines: list[OutcomeLine], **kwargs):
         super().__init__(*args, **kwargs)
-        self.exchange_field_names = []
-        for line_id, title, options in exchange_lines:
-            name = f"exchange_{line_id}"
-            self.fields[name] = forms.TypedChoiceField(
-                label=f"Instead of {title}",
-                required=False,
-                coerce=int,
-                empty_value=None,
-                choices=[("", "Choose size or colour…")] + options,
+        self.lines = lines
+        for line in lines:
+            bonus = f" with a {line.bonus_percent:g}% bonus" if line.bonus_percent else ""
+            choices = [
+                (Resolution.REFUND.value, "Refund to my original payment"),
+                (Resolution.STORE_CREDIT.value, f"Store credit{bonus}"),
+            ]
+            if line.exchange_options:
+                choices.append((Resolution.EXCHANGE.value, "Exchange for another size or colour"))
+            self.fields[f"outcome_{line.line_id}"] = forms.ChoiceField(
+                label=f"{line.quantity} × {line.title} ({line.amount_display})",
+                choices=choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Choose what you would like for {line.title}.",
+                    "invalid_choice": line.no_exchange or f"Choose refund, store credit or exchange for {line.title}.",
+                },
             )
-            self.exchange_field_names.append(name)
+            if line.exchange_options:
+                self.fields[f"exchange_{line.line_id}"] = forms.TypedChoiceField(
+                    label=f"Instead of {line.title}",
+                    required=False,
+                    coerce=int,
+                    empty_value=None,
+                    choices=[("", "Choose size or colour…"), *line.exchange_options],
+                )
+
+    def rows(self):
+        """(line, its outcome field, its exchange field or None) for the template."""
+        return [
+            (
+                line,
+                self[f"outcome_{line.line_id}"],
+                self[f"exchange_{line.line_id}"] if line.exchange_options else None,
+            )
+            for line in self.lines
+        ]
 
     def clean(self):
         data = super().clean()
-        if data.get("resolution") == Resolution.EXCHANGE:
-            for name in self.exchange_field_names:
-                if not data.get(name):
-                    self.add_error(name, "Choose what you would like instead.")
+        for line in self.lines:
+            if data.get(f"outcome_{line.line_id}") == Resolution.EXCHANGE and not data.get(f"exchange_{line.line_id}"):
+                self.add_error(f"exchange_{line.line_id}", f"Choose what you would like instead of {line.title}.")
         return data
 
-    def exchange_choices(self) -> dict[int, int]:
-        return {int(name.removeprefix("exchange_")): self.cleaned_data[name] for name in self.exchange_field_names}
+    def choices(self) -> dict[int, tuple[str, int | None]]:
+        """Line id -> (outcome, product wanted in exchange or None)."""
+        data = self.cleaned_data
+        return {
+            line.line_id: (
+                data[f"outcome_{line.line_id}"],
+                data.get(f"exchange_{line.line_id}")
+                if data[f"outcome_{line.line_id}"] == Resolution.EXCHANGE
+                else None,
+            )
+            for line in self.lines
+        }
 
 
 class ShippedForm(forms.Form):

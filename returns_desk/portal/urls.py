@@ -1,11 +1,15 @@
 from django.urls import path
 
-from .views import new_return, order_lookup, return_status, status_actions
+from .views import new_return, order_lookup, orders_link, return_status, status_actions
 
 app_name = "portal"
 
 urlpatterns = [
     path("", order_lookup.start, name="start"),
+    path("orders/link/", orders_link.request_link, name="orders_link"),
+    path("orders/link/sent/", orders_link.link_sent, name="orders_link_sent"),
+    path("orders/<str:token>/", orders_link.orders, name="orders"),
+    path("orders/<str:token>/start/", orders_link.start_return, name="orders_start"),
     path("new/items/", new_return.items, name="items"),
     path("new/outcome/", new_return.outcome, name="outcome"),
     path("new/review/", new_return.review, name="review"),

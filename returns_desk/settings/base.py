@@ -135,6 +135,8 @@ LOGIN_REDIRECT_URL = "desk:index"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# The shop's time zone (an IANA name such as "Europe/London"): pages show every time in it, with the zone named
+# ("14:05 GMT"), and the customer's status page says which zone that is.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -213,6 +215,21 @@ INSIGHTS_CACHE_SECONDS = env.int("INSIGHTS_CACHE_SECONDS", default=600)
 CSRF_FAILURE_VIEW = "returns_desk.core.views.csrf_failure"
 PORTAL_LOOKUP_LIMIT = env.int("PORTAL_LOOKUP_LIMIT", default=10)
 PORTAL_LOOKUP_WINDOW_SECONDS = env.int("PORTAL_LOOKUP_WINDOW_SECONDS", default=15 * 60)
+# Order lookups (portal/throttle.py): PORTAL_LOOKUP_LIMIT failed lookups per client address per window. The
+# client is REMOTE_ADDR: behind a proxy, the proxy must hand gunicorn the client's address (PROXY protocol:
+# `gunicorn --proxy-protocol --proxy-allow-from <proxy>`), or every customer shares one count. Failures on one
+# order number or one email address from all clients together have a far higher ceiling per window (guessing
+# from many addresses); the owner then comes in by the emailed link, which lookup failures never block.
+PORTAL_LOOKUP_TARGET_LIMIT = env.int("PORTAL_LOOKUP_TARGET_LIMIT", default=100)
+PORTAL_LOOKUP_TARGET_WINDOW_SECONDS = env.int("PORTAL_LOOKUP_TARGET_WINDOW_SECONDS", default=60 * 60)
+# "Email me a link to my orders": requests per email address and per client address per window (mail-bombing).
+PORTAL_LINK_LIMIT_PER_EMAIL = env.int("PORTAL_LINK_LIMIT_PER_EMAIL", default=3)
+PORTAL_LINK_LIMIT_PER_CLIENT = env.int("PORTAL_LINK_LIMIT_PER_CLIENT", default=10)
+PORTAL_LINK_WINDOW_SECONDS = env.int("PORTAL_LINK_WINDOW_SECONDS", default=60 * 60)
+PORTAL_ORDERS_LINK_MAX_AGE_SECONDS = env.int("PORTAL_ORDERS_LINK_MAX_AGE_SECONDS", default=24 * 60 * 60)
+PORTAL_ORDERS_LINK_MAX_ORDERS = env.int("PORTAL_ORDERS_LINK_MAX_ORDERS", default=50)
+# How the shop prints its order numbers; a customer who types only the digits gets it added.
+PORTAL_ORDER_NUMBER_PREFIX = env("PORTAL_ORDER_NUMBER_PREFIX", default="SO-")
 # Photos staged during a return request that was never confirmed are deleted after this long.
 STAGED_PHOTO_MAX_AGE_HOURS = env.int("STAGED_PHOTO_MAX_AGE_HOURS", default=24)
 PERIODIC_TASKS.update(
