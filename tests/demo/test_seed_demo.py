@@ -42,9 +42,15 @@ def assert_money_follows_the_rule() -> None:
     credits = list(StoreCredit.objects.filter(kind="issue").select_related("return_request"))
     assert credits
     for credit in credits:
-        base = credit.amount - credit.bonus
-        assert base == credit.return_request.refund_amount, credit.return_request.rma_number
+        base, rr = credit.amount - credit.bonus, credit.return_request
+        if rr.resolution == "mixed":  # settled item by item: the credited items' part (same-SKU exchanges)
+            assert base == rr.settlement_parts["store_credit"], rr.rma_number
+        else:
+            assert base == rr.refund_amount, rr.rma_number
         assert credit.bonus == percent_of(base, 10) > 0
+    for rr in ReturnRequest.objects.filter(events__transition="settle"):
+        assert {i.resolution for i in rr.items.all()} == {"exchange", "store_credit"}, rr.rma_number
+        assert rr.exchange_order is not None, rr.rma_number
     exchanged = ReturnRequest.objects.filter(events__transition="ship_exchange").annotate(
         worth=Sum(F("items__order_line__unit_price") * F("items__quantity"))
     )
@@ -81,6 +87,11 @@ def test_seed_demo_reaches_every_state_through_the_services(reference_data):
     assert ReturnRequest.objects.filter(status="refund_pending", refunds__status="pending").exists()
     assert_exchanges_and_disputes_are_whole()
     assert_money_follows_the_rule()
+
+
+def assert_a_return_is_settled_item_by_item() -> None:
+    """The service path shows one (the bulk path, for volume, keeps to one outcome per return)."""
+    assert ReturnRequest.objects.filter(events__transition="settle", resolution="mixed").exists()
 
 
 def test_seed_demo_bulk_path_writes_the_same_kind_of_data(reference_data):

@@ -34,20 +34,25 @@ REFUND_SENDING_ACTIONS = frozenset({"issue_refund", "approve_refund"})
 def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staff: dict[str, object]) -> int:
     made = 0
     claims: list[tuple[PlannedReturn, object]] = []
+    split_once = [False]  # the first return that can be settled item by item always is: the demo shows one
     with run_tasks_inline(only=["returns_desk.payments.tasks.send_refund"]):
         for plan in planned:
             # The VA who picks the return up first keeps it, as on a real desk.
             owner = rng.choice([staff["agent"], staff["ana"]])
             if plan.path:
                 claims.append((plan, owner))
+            wants = _item_by_item(rng, plan, always=not split_once[0])
+            split_once[0] = split_once[0] or any(wants)
             with transaction.atomic(), clock.frozen_at(plan.times[0]):
                 rr = services.return_create(
                     order=plan.order,
                     resolution=plan.resolution,
                     by=Actor.customer(),
                     items=[
-                        services.RequestedItem(line.pk, qty, reason.code, describe(rng, line, reason))
-                        for line, qty, reason in plan.picks
+                        services.RequestedItem(
+                            line.pk, qty, reason.code, describe(rng, line, reason), resolution=wanted
+                        )
+                        for (line, qty, reason), wanted in zip(plan.picks, wants, strict=True)
                     ],
                 )
             plan.return_id = rr.pk
@@ -66,6 +71,16 @@ def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staf
             made += 1
     _record_claims(claims)
     return made
+
+
+def _item_by_item(rng: random.Random, plan: PlannedReturn, *, always: bool) -> list[str]:
+    """Some customers returning two items for credit exchange the first instead: the return is settled item
+    by item (`settle` in place of `issue_store_credit`). Each item's outcome, or "" for the return's own."""
+    if plan.resolution != "store_credit" or len(plan.picks) != 2 or (rng.random() >= 0.4 and not always):
+        return [""] * len(plan.picks)
+    plan.path = ["settle" if action == "issue_store_credit" else action for action in plan.path]
+    plan.resolution = "mixed"
+    return ["exchange", "store_credit"]
 
 
 def _paid_through_stripe(order) -> bool:
@@ -136,15 +151,30 @@ def _inspect(t: _Turn) -> ReturnRequest:
     return services.return_inspect(return_request=t.rr, by=t.agent, results=results)
 
 
-def _ship_exchange(t: _Turn) -> ReturnRequest:
-    """Exchange for the same SKU; when the shelf is short, the demo supplier delivers first."""
-    for item in t.rr.items.select_related("order_line__product"):
+def _stock_replacements(t: _Turn) -> None:
+    """Exchanges go for the same SKU; when the shelf is short, the demo supplier delivers first."""
+    for item in payments.exchanged_items(t.rr):
         product = item.order_line.product
         if product is not None and product.stock < item.quantity:
             Product.objects.filter(pk=product.pk).update(stock=F("stock") + item.quantity + t.rng.randint(0, 5))
+
+
+def _ship_exchange(t: _Turn) -> ReturnRequest:
+    _stock_replacements(t)
     carrier, tracking = t.rng.choice(CARRIERS), f"EXC{t.rng.randrange(10**9, 10**10)}"
     return _within_limit(
         lambda by: payments.return_ship_exchange(return_request=t.rr, by=by, carrier=carrier, tracking_number=tracking),
+        t.agent,
+        t.manager,
+    )
+
+
+def _settle(t: _Turn) -> ReturnRequest:
+    """A return settled item by item (one item exchanged, the other credited): one step, as on the desk."""
+    _stock_replacements(t)
+    carrier, tracking = t.rng.choice(CARRIERS), f"EXC{t.rng.randrange(10**9, 10**10)}"
+    return _within_limit(
+        lambda by: payments.return_settle(return_request=t.rr, by=by, carrier=carrier, tracking_number=tracking),
         t.agent,
         t.manager,
     )
@@ -219,6 +249,7 @@ STEPS: dict[str, Callable[[_Turn], ReturnRequest]] = {
         lambda by: payments.return_issue_store_credit(return_request=t.rr, by=by), t.agent, t.manager
     ),
     "ship_exchange": _ship_exchange,
+    "settle": _settle,
     "refund_succeeded": _refund_succeeded,
     "refund_failed": _refund_failed,
     "close": lambda t: services.return_close(return_request=t.rr, by=Actor.system()),
