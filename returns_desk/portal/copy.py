@@ -1,5 +1,6 @@
 """Where a return is, in the customer's words, and what happens next."""
 
+from returns_desk.returns.models import Resolution, ReturnItem
 from returns_desk.returns.models import ReturnStatus as S
 
 STATUS_WORDS: dict[str, tuple[str, str]] = {
@@ -26,3 +27,21 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     S.CANCELLED: ("This return was cancelled", "Nothing more will happen with it."),
     S.CLOSED: ("Your return is complete", "Thank you. The document below has the details, if there is one."),
 }
+
+# What an item asks for, as the customer chose it.
+WANTED_WORDS: dict[str, str] = {
+    Resolution.REFUND: "A refund",
+    Resolution.STORE_CREDIT: "Store credit",
+    Resolution.EXCHANGE: "An exchange",
+}
+
+# Each item's inspection outcome, in the customer's words ("" until inspected).
+ITEM_OUTCOME_WORDS: dict[str, str] = {
+    ReturnItem.Outcome.ACCEPTED: "Accepted",
+    ReturnItem.Outcome.REJECTED: "Not accepted",
+    ReturnItem.Outcome.MISSING: "Not in the parcel",
+    ReturnItem.Outcome.WRONG_ITEM: "A different item came back",
+}
+
+# Said instead of a date that has passed: a date in the past is never shown as a promise.
+LATE = "This is taking longer than we aimed for; we are on it."

@@ -1,14 +1,16 @@
 """A return's own page, opened by its unguessable link: where it is, what happens next, its documents and photos."""
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from returns_desk.documents.models import Document
 from returns_desk.documents.responses import document_response
 from returns_desk.documents.services import available_kinds
 from returns_desk.portal import selectors
-from returns_desk.portal.copy import STATUS_WORDS
+from returns_desk.portal.copy import LATE, STATUS_WORDS
 from returns_desk.portal.forms import AddPhotosForm, CancelForm, MessageForm, ShippedForm, SurveyForm
 from returns_desk.returns.models import ReturnPhoto
 from returns_desk.returns.responses import photo_response
@@ -31,18 +33,27 @@ def _survey(rr):
 
 
 def render_status_page(request, rr, *, forms=None, status=200, open_panel=""):
-    """The status page; `forms` (by panel name) shows a form again with what was typed and its errors."""
-    items = list(selectors.customer_items(rr))
+    """The status page; `forms` (by panel name) shows a form again with what was typed and its errors.
+
+    Its first screen answers what happens next, by when, and how much. Times are the shop's, named."""
+    items = selectors.status_items(rr)
+    money = selectors.customer_money(rr, items)
     headline, next_step = STATUS_WORDS[rr.status]
     if rr.returnless and rr.status in ("requested", "approved"):
         next_step = "No need to send anything back: you can keep the item. We refund you once the return is approved."
+    # A refund on its way carries its own date (when the customer should see the money): one date, not two.
+    refund_dated = rr.status == "refund_pending" and money.refund is not None
+    deadline = None if refund_dated else selectors.promise(selectors.next_deadline(rr))
     forms = forms or {}
-    item_choices = [(item.pk, item.order_line.title) for item in items]
+    item_choices = [(view.item.pk, view.item.order_line.title) for view in items]
     context = {
         "rr": rr,
         "headline": headline,
         "next_step": next_step,
-        "deadline": selectors.next_deadline(rr),
+        "deadline": deadline,
+        "late": LATE,
+        "money": money,
+        "time_zone": settings.TIME_ZONE,
         "events": selectors.customer_timeline(rr),
         "items": items,
         "documents": [(kind, Document.Kind(kind).label) for kind in available_kinds(rr)],
@@ -60,7 +71,8 @@ def render_status_page(request, rr, *, forms=None, status=200, open_panel=""):
         "status_link": request.build_absolute_uri(reverse("portal:status", args=[rr.customer_token])),
         "open_panel": open_panel,
     }
-    return render(request, "portal/status.html", context, status=status)
+    with timezone.override(settings.TIME_ZONE):  # the shop's zone, whatever a middleware or earlier code set
+        return render(request, "portal/status.html", context, status=status)
 
 
 def status(request, token: str):
