@@ -29,7 +29,16 @@ $(STAMP): pyproject.toml | check-python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, from the npm registry, for the accessibility test (tests/browser/test_accessibility.py injects it).
+# `npm ci` installs exactly what package-lock.json pins; without a lock file, `npm install` writes one.
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y nodejs npm"; exit 1; }
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $(AXE)
+
+install: $(STAMP) $(AXE)
 
 ## make demo: install, migrate the SQLite database, load the demo shop once, run web + worker + local Stripe
 ## (Ctrl-C stops them all).
@@ -53,7 +62,7 @@ endif
 	$(BIN)/honcho --procfile Procfile.demo start $(DEMO_PROCESSES)
 
 ## make test: install if needed, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
 ## make test-fast: everything but the browser and the slow tests (a worker process, the state machine, seeding).
@@ -68,4 +77,4 @@ lint: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-localstripe.pickle db-test*.sqlite3 .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-localstripe.pickle db-test*.sqlite3 .pytest_cache .hypothesis
