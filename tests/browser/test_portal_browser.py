@@ -43,22 +43,21 @@ def test_a_whole_return_from_lookup_to_rma(page, live_server, shop, screenshot, 
     screenshot("2-items")
     page.get_by_role("button", name="Continue").click()
 
-    expect(page.get_by_role("heading", name="What would you like instead?")).to_be_visible()
-    credit = page.locator(".outcome", has_text="Store credit")
-    expect(credit).to_contain_text("10% bonus")
-    expect(credit).to_contain_text("$90.48")  # 98.00 − 9.80 − 5.95 = 82.25, + 8.23 bonus
-    page.get_by_label("Store credit").check()
+    expect(page.get_by_role("heading", name="What would you like for each item?")).to_be_visible()
+    choice = page.locator("fieldset.outcome-line", has_text="Linen shirt (M)")
+    expect(page.locator(".fees")).to_contain_text("Restocking fee (10%): −$9.80")
+    choice.get_by_label("Store credit with a 10% bonus").check()
     screenshot("3-outcome")
     page.get_by_role("button", name="Review my return").click()
 
     expect(page.get_by_role("heading", name="Check and confirm")).to_be_visible()
     expect(page.get_by_text("2 × Linen shirt (M)", exact=True)).to_be_visible()
-    expect(page.locator("tfoot")).to_contain_text("$90.48")
+    expect(page.locator("tfoot")).to_contain_text("$90.48")  # 98.00 − 9.80 − 5.95 = 82.25, + 8.23 bonus
     screenshot("4-review")
     page.get_by_role("button", name="Confirm return").click()
 
     rr = ReturnRequest.objects.get()
-    expect(page.get_by_text(f"Your return {rr.rma_number} is requested.")).to_be_visible()
+    expect(page.get_by_text(f"Thank you. Your return number is {rr.rma_number}.")).to_be_visible()
     status_url = f"{live_server.url}/returns/status/{rr.customer_token}/"
     expect(page.locator(".status-link a")).to_have_attribute("href", status_url)
     expect(page).to_have_url(status_url)

@@ -292,7 +292,7 @@ def test_whole_return_by_refund_creates_the_rma_queues_the_email_and_shows_the_s
     assert (item.quantity, item.reason.code, item.condition_description) == (2, "damaged", "Seam split")
     assert OutboundEmail.objects.filter(return_request=rr, kind="acknowledgement").count() == 1
     page = client.get(f"/returns/status/{rr.customer_token}/").content.decode()
-    assert f"Your return {rr.rma_number} is requested" in page
+    assert f"Thank you. Your return number is {rr.rma_number}." in page
     assert f"/returns/status/{rr.customer_token}/" in page
     assert "We have your return request" in page and "We aim to do this by" in page
     assert "portal_return_draft" not in client.session  # a second confirm cannot create a second return

@@ -54,6 +54,7 @@ def _line_forms(request, choices, draft, reasons):
             reasons=reasons,
         )
         form.choice, form.saved_photos = choice, saved.photos
+        form.summary_name = choice.line.title  # "Linen shirt: Choose why…" in the error summary
         forms.append(form)
     return forms
 
