@@ -10,6 +10,7 @@ from django.db.models import Q
 from returns_desk.core import clock
 from returns_desk.core.money import CURRENCY_CHOICES, format_money
 from returns_desk.orders.models import Order
+from returns_desk.returns.sla import REFUND_ARRIVES_WITHIN_DAYS
 
 
 class Refund(models.Model):
@@ -67,7 +68,7 @@ class Refund(models.Model):
     @property
     def expected_by(self):
         """The day by which the customer should see the money (card refunds take 5–10 business days)."""
-        return (self.created_at + dt.timedelta(days=14)).date()
+        return (self.created_at + dt.timedelta(days=REFUND_ARRIVES_WITHIN_DAYS)).date()
 
 
 def new_store_credit_code() -> str:

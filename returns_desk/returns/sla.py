@@ -55,8 +55,9 @@ def clock_after(*, to_state: str, from_state: str, now: dt.datetime, current: Cl
     return Clock(None, None)  # waiting on the carrier, the provider, or finished
 
 
-# A refund sent to the customer's card usually arrives within this many days (what the customer is told).
-REFUND_ARRIVES_WITHIN_DAYS = 10
+# A refund sent to the customer's card arrives within this many calendar days (banks take 5–10 business days):
+# what the customer is told, on their status page and in the refund's own words (`Refund.expected_by`).
+REFUND_ARRIVES_WITHIN_DAYS = 14
 
 
 def customer_deadline(

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from returns_desk.core.actors import Actor, display_name
+from returns_desk.core.dates import long_date
 from returns_desk.core.errors import ServiceError
 from returns_desk.core.money import format_money
 from returns_desk.orders.models import Product
@@ -90,7 +91,7 @@ class RefundStep(MoneyStep):
         manual = refund.provider == "manual"
         what = "Refund recorded" if manual else "Refund sent"
         self.body = _decision_body(what, amount, decision, self.by, rr, self.reason)
-        by_when = f"{refund.expected_by:%d %B %Y}"
+        by_when = long_date(refund.expected_by)
         self.customer = (
             f"We refunded {refund.amount_display} (payment reference {refund.provider_refund_id}); "
             f"you should see it by {by_when}."
@@ -138,7 +139,7 @@ class CreditStep(MoneyStep):
         bonus = f" plus a bonus of {format_money(entry.bonus, rr.currency)}" if entry.bonus else ""
         extra = f"{bonus} ({entry.code})"
         self.body = _decision_body("Store credit issued", base, decision, self.by, rr, self.reason, extra)
-        until = f", valid until {entry.expires_on:%d %B %Y}" if entry.expires_on else ""
+        until = f", valid until {long_date(entry.expires_on)}" if entry.expires_on else ""
         self.customer = f"Store credit of {entry.amount_display} issued: code {entry.code}{until}."
         return {
             "money": {"outcome": "store_credit", **decision},

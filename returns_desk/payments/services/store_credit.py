@@ -8,6 +8,7 @@ from django.db.models import Sum
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
+from returns_desk.core.dates import long_date
 from returns_desk.core.errors import ActionForbidden, ServiceError
 from returns_desk.core.money import format_money, percent_of
 from returns_desk.payments import money_rule
@@ -76,7 +77,7 @@ def store_credit_redeem(*, code: str, amount: int, by: Actor, note: str = "") ->
         if issued is None:
             raise ServiceError(f"No store credit with the code {code}.")
         if issued.expires_on and issued.expires_on < clock.today():
-            raise ServiceError(f"{code} expired on {issued.expires_on:%d %B %Y}.")
+            raise ServiceError(f"{code} expired on {long_date(issued.expires_on)}.")
         balance = StoreCredit.objects.filter(code=code).aggregate(s=Sum("amount"))["s"] or 0
         if amount > balance:
             raise ServiceError(
@@ -111,7 +112,7 @@ def store_credit_expire_due() -> int:
                     amount=-balance,
                     currency=issued.currency,
                     code=code,
-                    note=f"Expired on {issued.expires_on:%d %B %Y}",
+                    note=f"Expired on {long_date(issued.expires_on)}",
                     created_at=clock.now(),
                 )
                 expired += 1
