@@ -18,6 +18,8 @@ from django.utils import dateformat, timezone
 from returns_desk.core.money import format_money
 from returns_desk.returns.models import ReturnRequest
 
+from .outcomes import settlement_explained
+
 FILE_NAMES = {
     "label": "return-label",
     "packing_slip": "packing-slip",
@@ -61,8 +63,6 @@ def _items(rr: ReturnRequest) -> list[dict]:
             "sku": item.order_line.sku,
             "quantity": item.quantity,
             "reason": item.reason.label,
-            "outcome": item.get_outcome_display(),
-            "amount": format_money(item.refundable_amount, rr.currency) if item.refundable_amount else "",
         }
         for item in rr.items.all()
     ]
@@ -119,8 +119,6 @@ def _receipt(rr: ReturnRequest) -> dict:
     refunds = _succeeded_refunds(rr)
     return {
         "method": "Refund to the original payment",
-        "quoted": format_money(rr.quoted_amount, rr.currency),
-        "settled": format_money(rr.refund_amount or 0, rr.currency),
         "refunds": refunds,
         "card_note": bool(refunds),  # the card footnote belongs to money actually refunded, nothing else
     }
@@ -135,8 +133,6 @@ def _credit_note(rr: ReturnRequest) -> dict:
         "bonus": format_money(credit.bonus, credit.currency) if credit.bonus else "",
         "issued_on": _day(credit.created_at),
         "expires_on": _day(credit.expires_on),
-        "quoted": format_money(rr.quoted_amount, rr.currency),
-        "settled": format_money(rr.refund_amount or 0, rr.currency),
     }
 
 
@@ -173,6 +169,7 @@ def document_data(rr: ReturnRequest, kind: str) -> dict:
     }
     if kind in SETTLEMENT_DATA:
         data["resolved_on"] = resolved_on(rr)
+        data["settlement"] = settlement_explained(rr, rr.items.all())
         data[kind] = SETTLEMENT_DATA[kind](rr)
     return data
 

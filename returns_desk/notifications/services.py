@@ -13,7 +13,6 @@ from django.template.loader import get_template, render_to_string
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
-from returns_desk.core.money import format_money
 from returns_desk.core.tasks import enqueue_later, enqueue_on_commit
 from returns_desk.documents.rendering import status_url
 from returns_desk.returns.events import DeskMessageRecorded, SlaBreached, TransitionRecorded
@@ -21,20 +20,10 @@ from returns_desk.returns.models import ReturnEvent, ReturnRequest
 from returns_desk.returns.services import record_event, record_events
 from returns_desk.staff.roles import MANAGERS
 
+from .email_context import context_for
 from .models import OutboundEmail
+from .transition_emails import transition_email
 
-# Which email each transition sends, and which documents ride along.
-TRANSITION_EMAILS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "": ("acknowledgement", ()),
-    "request_info": ("info_requested", ()),
-    "approve": ("approved", ("label", "packing_slip")),
-    "reject": ("rejected", ()),
-    "receive": ("parcel_received", ()),
-    "inspect": ("inspection_result", ()),
-    "refund_succeeded": ("refund_issued", ()),
-    "issue_store_credit": ("store_credit_issued", ()),
-    "ship_exchange": ("exchange_shipped", ()),
-}
 RETRY_DELAYS_SECONDS = [60, 300, 1800, 7200]
 
 
@@ -63,7 +52,14 @@ def email_queue(
     worked out when the email is first sent (see `email_claim`).
     """
     rr = return_request
-    context = {"rr": rr, "shop_name": settings.SHOP_NAME, "status_url": status_url(rr), **(extra or {})}
+    extra = extra or {}
+    context = {
+        "rr": rr,
+        "shop_name": settings.SHOP_NAME,
+        "status_url": status_url(rr),
+        **context_for(kind, rr, extra.get("event")),
+        **extra,
+    }
     subject = " ".join(plain_text(f"email/{kind}/subject.txt", context).split())
     candidate = OutboundEmail(
         return_request=rr,
@@ -97,34 +93,19 @@ def _thread_headers(email: OutboundEmail) -> tuple[str, str]:
 
 
 def email_for_transition(recorded: TransitionRecorded) -> None:
-    """Queue the customer's email for a transition, inside its transaction (`TransitionRecorded`)."""
+    """Queue the customer's email for a transition, inside its transaction (`TransitionRecorded`); which one,
+    or why none, is the table in `transition_emails`."""
     return_request, transition, event = recorded.return_request, recorded.transition, recorded.event
-    kind, attach = TRANSITION_EMAILS.get(transition, ("", ()))
-    if transition == "approve_refund":
-        # A manager's approval of credit or an exchange settles the return then; a refund waits for the provider.
-        outcome = ((event.data or {}).get("result") or {}).get("money", {}).get("outcome")
-        kind = {"store_credit": "store_credit_issued", "exchange": "exchange_shipped"}.get(outcome, "")
-    if transition == "refund_failed" and event.visible_to_customer:
-        kind = "refund_problem"
+    kind, attach = transition_email(transition, return_request, event)
     if not kind:
         return
     if return_request.returnless:
         attach = ()
-    extra = {"event": event}
-    if kind == "store_credit_issued":
-        # The balance after this credit, as payments counted it when issuing it (the event's result).
-        balance = ((event.data or {}).get("result") or {}).get("balance", 0)
-        extra["credit"] = return_request.store_credits.order_by("-id").first()
-        extra["balance_display"] = format_money(balance, return_request.currency)
-    if kind == "refund_issued":
-        extra["refund"] = return_request.refunds.filter(status="succeeded").order_by("-id").first()
-    if kind == "inspection_result":
-        extra["items"] = list(return_request.items.select_related("order_line"))
     email_queue(
         return_request=return_request,
         kind=kind,
         event_key=f"{return_request.rma_number}:{kind}:{event.pk}",
-        extra=extra,
+        extra={"event": event},
         attach=attach,
     )
 

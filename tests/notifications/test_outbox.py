@@ -67,7 +67,7 @@ def test_opening_a_return_sends_the_acknowledgement_with_the_status_link(
                 results=[services.ItemInspection(i.pk, "accepted", "new", "restock") for i in rr.items.all()],
             ),
             "inspection_result",
-            "Amount to settle: $10.00",
+            "We accepted every item: the full $10.00 quoted.",
         ),
         (
             "inspected",
