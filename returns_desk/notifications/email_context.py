@@ -77,7 +77,23 @@ def _ship_reminder(rr: ReturnRequest, event: ReturnEvent | None) -> dict:
     return {"ship_by": rr.status_changed_at + dt.timedelta(days=settings.EXPIRE_APPROVED_AFTER_DAYS)}
 
 
+def _settled(rr: ReturnRequest, event: ReturnEvent | None) -> dict:
+    """What each accepted item became, and the credit, replacement and refund the settlement made."""
+    result = _result(event)
+    credit = rr.store_credits.order_by("-id").first() if result.get("store_credit") else None
+    refund = rr.refunds.order_by("-attempt").first() if result.get("refund") else None
+    items = [i for i in rr.items.select_related("order_line") if i.outcome == "accepted"]
+    return {
+        "settled_items": [(item, Resolution(item.wanted).label) for item in items],
+        "credit": credit,
+        "balance_display": format_money((result.get("store_credit") or {}).get("balance", 0), rr.currency),
+        "refund": refund,
+        "replacement": rr.exchange_order if result.get("exchange") else None,
+    }
+
+
 BUILDERS = {
+    "settled": _settled,
     "inspection_result": _inspection,
     "store_credit_issued": _store_credit,
     "refund_issued": _refund,

@@ -29,6 +29,7 @@ The rule: the customer hears of every change they did not make themselves. Every
 | retry_refund | — | the result is emailed: refund_issued, or refund_problem again |
 | issue_store_credit | store_credit_issued | the code and balance |
 | ship_exchange | exchange_shipped | the replacement's tracking |
+| settle | settled, or — | each item's outcome at once: the credit's code, the replacement's tracking (below) |
 | refund_without_return | keep_item, or — | keep_item when a label was sent (below) |
 | close | — | bookkeeping after an end that was emailed; follow-up and survey follow |
 
@@ -38,6 +39,8 @@ A manager's approval of store credit or an exchange settles the return at once a
 refund, like any refund issued, is emailed as refund_issued when the provider confirms it (seconds later for a
 card, at once for a recorded bank transfer), and refund_problem if it fails. A refund without return tells the
 customer to keep the items only when the approval email sent them a label; otherwise it already said so.
+A return settled item by item sends `settled` when any item became credit or an exchange (with the code and the
+tracking, and the refund part's date); when the accepted items were all refunded, refund_issued says it all.
 """
 
 from collections.abc import Callable
@@ -74,6 +77,11 @@ def _approved_outcome(rr: ReturnRequest, event: ReturnEvent) -> str:
     return {"store_credit": "store_credit_issued", "exchange": "exchange_shipped"}.get(_money_outcome(event), "")
 
 
+def _settled_beyond_a_refund(rr: ReturnRequest, event: ReturnEvent) -> str:
+    result = (event.data or {}).get("result") or {}
+    return "settled" if result.get("store_credit") or result.get("exchange") else ""
+
+
 def _told_to_send_it(rr: ReturnRequest, event: ReturnEvent) -> str:
     """keep_item when the approval email carried a label (they may be about to send the parcel)."""
     approvals = rr.emails.filter(kind="approved").values_list("attach_documents", flat=True)
@@ -104,6 +112,11 @@ TRANSITION_EMAILS: dict[str, Emailed | Decided | Silent] = {
     "retry_refund": Silent("The customer hears the result: refund_issued, or refund_problem again."),
     "issue_store_credit": Emailed("store_credit_issued"),
     "ship_exchange": Emailed("exchange_shipped"),
+    "settle": Decided(
+        ("settled",),
+        _settled_beyond_a_refund,
+        "settled when an item became credit or an exchange; a refund alone is told by refund_issued once it is sent.",
+    ),
     "refund_without_return": Decided(
         ("keep_item",),
         _told_to_send_it,

@@ -48,6 +48,7 @@ def test_every_transition_is_emailed_or_listed_as_deliberately_silent():
 
 def test_the_modules_table_lists_every_transition_once():
     rows = re.findall(r"^\| (\(opened\)|[a-z_]+) \|", transition_emails.__doc__ or "", flags=re.MULTILINE)
+    rows = [row for row in rows if row != "transition"]  # the table's header
     assert len(rows) == len(set(rows)), "a transition has two rows"
     missing = {"(opened)", *model_transitions()} - set(rows)
     assert not missing, f"the table in transition_emails.py has no row for {sorted(missing)}"

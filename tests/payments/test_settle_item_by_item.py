@@ -10,6 +10,7 @@ from returns_desk.core.errors import ServiceError
 from returns_desk.orders.models import Product
 from returns_desk.payments import money_rule
 from returns_desk.payments import services as payments
+from returns_desk.notifications.models import OutboundEmail
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
@@ -145,3 +146,18 @@ def test_settling_gives_each_part_exactly_once(boss, wants, reason, accepted):
     assert credited == parts.get("store_credit", 0) + cheaper_by
     position = money_rule.position_for(rr)
     assert 0 <= position.remaining and position.order_given <= position.paid
+
+
+def test_the_customer_reads_what_each_item_became_in_one_email(boss, django_capture_on_commit_callbacks):
+    rr = _mixed_return(boss, {"shirt": "refund", "tee": "store_credit", "boots": "exchange"})
+    with django_capture_on_commit_callbacks(execute=True):
+        rr = payments.return_settle(
+            return_request=rr, by=boss, carrier="UPS", tracking_number="1Z-MAIL", reference=BANK
+        )
+    email = OutboundEmail.objects.get(return_request=rr, kind="settled")
+    credit = StoreCredit.objects.get(return_request=rr)
+    for body in (email.text_body, email.html_body):
+        assert "SHIRT-M: " in body and "TEE-M: " in body and "BOOT-M: " in body
+        assert credit.code in body and "1Z-MAIL" in body and "$40.00" in body
+    assert "- 1 × TEE-M: Store credit" in email.text_body
+    assert "&amp;" not in email.text_body
