@@ -160,8 +160,8 @@ def quote_return(
 
     Restocking fee: on items returned for a reason the customer is responsible for; waived for
     exchanges and when the item is kept. Return shipping fee: once, when any such reason is given and a
-    parcel comes back. Neither fee exceeds what it applies to. Store credit earns the policy's bonus.
-    The total never exceeds what was paid minus what was already given back.
+    parcel comes back. Neither fee exceeds what it applies to. What comes back (the bonus aside) never exceeds
+    what was paid minus what was already given back; store credit then earns the policy's bonus on top.
     """
     wanted = [item.resolution or resolution for item in items]
     subtotal, customer_fault_subtotal, item_lines = _items_returned(items, order.currency)
@@ -173,12 +173,13 @@ def quote_return(
     restocking_fee, shipping_fee, fee_lines = _fees(
         subtotal, customer_fault_subtotal, fault_not_exchanged, terms, returnless=returnless
     )
-    parts = _parts_after(_subtotals_by_outcome(items, wanted), restocking_fee + shipping_fee)
     net = subtotal - restocking_fee - shipping_fee
+    # The cap is on the money the order gives back; the store credit bonus is the shop's gift on top (the
+    # money rule does not count it either), worked out on the credit that remains after the cap.
+    capped, capped_by, cap_lines = _capped_to_still_refundable(net, order)
+    parts = _parts_after(_parts_after(_subtotals_by_outcome(items, wanted), restocking_fee + shipping_fee), capped_by)
     bonus, bonus_lines = _store_credit_bonus(parts.get(STORE_CREDIT, 0), terms)
-    total, capped_by, cap_lines = _capped_to_still_refundable(net + bonus, order)
-    # What is settled (the bonus aside, see `settlement_of` in returns.pricing) is the parts after the cap.
-    parts = _parts_after(parts, net - (total - min(bonus, total)))
+    total = capped + bonus
     return Quote(
         currency=order.currency,
         resolution=resolution,
@@ -188,7 +189,7 @@ def quote_return(
         store_credit_bonus=bonus,
         capped_by=capped_by,
         total=total,
-        breakdown=(*item_lines, *fee_lines, *bonus_lines, *cap_lines),
+        breakdown=(*item_lines, *fee_lines, *cap_lines, *bonus_lines),
         parts=tuple((outcome, parts[outcome]) for outcome in OUTCOMES if outcome in parts),
     )
 

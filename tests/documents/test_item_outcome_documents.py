@@ -66,8 +66,9 @@ def test_the_credit_note_counts_the_bonus_in_what_was_accepted(agent, django_cap
     rr = ReturnRequest.objects.get(pk=rr.pk)
     credit = rr.store_credits.get()
     text = flat(stored_text(rr, "credit_note"))
-    # What was accepted, bonus included, is the credit then issued (whatever the quote's limit took off).
-    assert f"We accepted {credit.amount_display} of the {rr.quoted_amount_display} quoted." in text
+    # The $50.00 order's whole price as credit, and the 10% bonus on top: quoted and issued alike.
+    assert (rr.quoted_amount, credit.amount, credit.bonus) == (5500, 5500, 500)
+    assert "We accepted every item: the full $55.00 quoted." in text
     assert (
         f"Store credit bonus (10%), added when we issue the store credit +{format_money(credit.bonus, 'USD')}" in text
     )

@@ -111,6 +111,26 @@ def test_store_credit_earns_the_bonus_within_what_was_paid():
     assert quote.total == 3850
 
 
+def test_credit_for_everything_paid_keeps_its_whole_bonus_on_top():
+    """Quoted $70.00 of credit and a 10% bonus on a $70.00 order: the customer gets $77.00, not $69.30."""
+    quote = engine.quote_return([QuoteItem(line(), 2, False)], order(), TERMS, resolution=engine.STORE_CREDIT)
+    assert (quote.capped_by, quote.store_credit_bonus, quote.total) == (0, 700, 7700)
+    assert dict(quote.parts) == {"store_credit": 7000}
+
+
+def test_a_capped_credit_earns_its_bonus_on_what_remains():
+    capped = engine.quote_return(
+        [QuoteItem(line(), 2, False)], order(already_refunded=5000), TERMS, resolution=engine.STORE_CREDIT
+    )
+    assert (capped.capped_by, dict(capped.parts), capped.store_credit_bonus, capped.total) == (
+        5000,
+        {"store_credit": 2000},
+        200,
+        2200,
+    )
+    assert [line.amount for line in capped.breakdown] == [7000, -5000, 200]
+
+
 def test_quote_is_capped_by_what_was_already_refunded():
     quote = engine.quote_return([QuoteItem(line(), 2, False)], order(already_refunded=5000), TERMS)
     assert quote.total == 2000
@@ -164,7 +184,8 @@ def test_quote_is_never_negative_nor_more_than_still_refundable(case):
     items, facts, terms, resolution, returnless = case
     quote = engine.quote_return(items, facts, terms, resolution=resolution, returnless=returnless)
     assert quote.total >= 0
-    assert quote.total <= max(facts.amount_paid - facts.already_refunded, 0)
+    # The bonus is the shop's gift on top of the money: it is not what the order gives back.
+    assert quote.total - quote.store_credit_bonus <= max(facts.amount_paid - facts.already_refunded, 0)
 
 
 @given(quotes())
