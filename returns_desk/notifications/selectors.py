@@ -3,10 +3,11 @@
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from returns_desk.orders.models import Order
-from returns_desk.orders.selectors import normalise_order_number
+from returns_desk.orders.selectors import order_number_candidates
 from returns_desk.returns.models import ReturnRequest
 
 from .models import InboundEmail
@@ -56,8 +57,11 @@ def orders_of_sender(sender: str, *, limit: int = 10) -> list[Order]:
 
 
 def order_by_number(number: str) -> Order | None:
-    """An order by the number a person typed ("#100123", "100123"), with its lines."""
-    cleaned = normalise_order_number(number)
-    if not cleaned:
+    """An order by the number a person typed ("#100123", "100123" for "SO-100123"), with its lines."""
+    candidates = order_number_candidates(number)
+    if not candidates:
         return None
-    return Order.objects.filter(number__iexact=cleaned).prefetch_related("lines").first()
+    matches = Q()
+    for candidate in candidates:
+        matches |= Q(number__iexact=candidate)
+    return Order.objects.filter(matches).prefetch_related("lines").first()

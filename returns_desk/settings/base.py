@@ -204,7 +204,6 @@ FOLLOWUP_AFTER_DAYS = env.int("FOLLOWUP_AFTER_DAYS", default=3)
 SURVEY_AFTER_DAYS = env.int("SURVEY_AFTER_DAYS", default=5)
 CLOSE_AFTER_DAYS = env.int("CLOSE_AFTER_DAYS", default=14)
 
-# Customer portal: order lookups allowed per email address and per order number in a window.
 # Sessions read from the cache (Redis in production) and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Serial returners: this many returns within this many days flags a customer and holds auto-approval.

@@ -6,6 +6,7 @@ after confirming, the return's own link (its customer token) opens that return, 
 One module for each part of the customer's journey, in the order they meet them:
 
 - `order_lookup`: step 1, finding the order by its number and email address;
+- `orders_link`: the second way in, a signed link emailed to the address, listing its orders and returns;
 - `new_return`: steps 2 to 4 on the draft, choosing the items, then the outcome, then reviewing and confirming;
 - `return_status`: the return's own page, with its documents and photos;
 - `status_actions`: what the customer does from that page: shipped, message, add photos, cancel, survey.
