@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
+from returns_desk.notifications.models import OutboundEmail
 from returns_desk.orders.models import Product
 from returns_desk.payments import money_rule
 from returns_desk.payments import services as payments
-from returns_desk.notifications.models import OutboundEmail
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
@@ -145,7 +145,7 @@ def test_settling_gives_each_part_exactly_once(boss, wants, reason, accepted):
     assert refunded == parts.get("refund", 0)
     assert credited == parts.get("store_credit", 0) + cheaper_by
     position = money_rule.position_for(rr)
-    assert 0 <= position.remaining and position.order_given <= position.paid
+    assert position.remaining >= 0 and position.order_given <= position.paid
 
 
 def test_the_customer_reads_what_each_item_became_in_one_email(boss, django_capture_on_commit_callbacks):

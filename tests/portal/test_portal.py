@@ -247,8 +247,7 @@ def test_abandoned_staged_photos_are_purged_but_attached_ones_kept(client, shop,
         items={**line_data(shop.shirt, 1, "damaged"), f"line-{shop.shirt.pk}-photos": [photo()]},
     )
     look_up(client)
-    post_step(client, "items", {**line_data(shop.jeans, 1, "damaged"), f"line-{shop.jeans.pk}-photos": [photo()]}
-    )
+    post_step(client, "items", {**line_data(shop.jeans, 1, "damaged"), f"line-{shop.jeans.pk}-photos": [photo()]})
     assert len(staged_files()) == 2
     with frozen_at(timezone.now() + dt.timedelta(hours=settings.STAGED_PHOTO_MAX_AGE_HOURS + 1)):
         purge_staged_photos()

@@ -42,13 +42,13 @@ class SettleStep(MoneyStep):
             steps.append(exchange)
             credit += exchange.difference
         if credit:
-            step = CreditStep(self.by, amount=credit, checked=False, bonus_on=earning)
-            result["store_credit"] = step.apply(rr)
-            steps.append(step)
+            credit_step = CreditStep(self.by, amount=credit, checked=False, bonus_on=earning)
+            result["store_credit"] = credit_step.apply(rr)
+            steps.append(credit_step)
         if parts.get(Resolution.REFUND):
-            step = RefundStep(self.by, amount=parts[Resolution.REFUND], reference=self.reference)
-            result["refund"] = step.apply(rr)
-            steps.append(step)
+            refund_step = RefundStep(self.by, amount=parts[Resolution.REFUND], reference=self.reference)
+            result["refund"] = refund_step.apply(rr)
+            steps.append(refund_step)
         if not steps:
             raise ServiceError("Nothing was accepted at inspection, so there is nothing to settle.")
         self.body = " ".join(step.body for step in steps)

@@ -112,7 +112,7 @@ def store_credit_expire_due() -> int:
                     amount=-balance,
                     currency=issued.currency,
                     code=code,
-                    note=f"Expired on {long_date(issued.expires_on)}",
+                    note=f"Expired on {long_date(issued.expires_on or today)}",  # due ones have a date
                     created_at=clock.now(),
                 )
                 expired += 1
