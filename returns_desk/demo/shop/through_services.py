@@ -159,24 +159,13 @@ def _stock_replacements(t: _Turn) -> None:
             Product.objects.filter(pk=product.pk).update(stock=F("stock") + item.quantity + t.rng.randint(0, 5))
 
 
-def _ship_exchange(t: _Turn) -> ReturnRequest:
+def _replacements_shipped(t: _Turn, give: Callable[..., ReturnRequest]) -> ReturnRequest:
+    """Ship the replacements with `give` (an exchange, or a return settled item by item: one item exchanged,
+    the other credited), as the VA would, or their manager above the VA's limit."""
     _stock_replacements(t)
     carrier, tracking = t.rng.choice(CARRIERS), f"EXC{t.rng.randrange(10**9, 10**10)}"
     return _within_limit(
-        lambda by: payments.return_ship_exchange(return_request=t.rr, by=by, carrier=carrier, tracking_number=tracking),
-        t.agent,
-        t.manager,
-    )
-
-
-def _settle(t: _Turn) -> ReturnRequest:
-    """A return settled item by item (one item exchanged, the other credited): one step, as on the desk."""
-    _stock_replacements(t)
-    carrier, tracking = t.rng.choice(CARRIERS), f"EXC{t.rng.randrange(10**9, 10**10)}"
-    return _within_limit(
-        lambda by: payments.return_settle(return_request=t.rr, by=by, carrier=carrier, tracking_number=tracking),
-        t.agent,
-        t.manager,
+        lambda by: give(return_request=t.rr, by=by, carrier=carrier, tracking_number=tracking), t.agent, t.manager
     )
 
 
@@ -248,8 +237,8 @@ STEPS: dict[str, Callable[[_Turn], ReturnRequest]] = {
     "issue_store_credit": lambda t: _within_limit(
         lambda by: payments.return_issue_store_credit(return_request=t.rr, by=by), t.agent, t.manager
     ),
-    "ship_exchange": _ship_exchange,
-    "settle": _settle,
+    "ship_exchange": lambda t: _replacements_shipped(t, payments.return_ship_exchange),
+    "settle": lambda t: _replacements_shipped(t, payments.return_settle),
     "refund_succeeded": _refund_succeeded,
     "refund_failed": _refund_failed,
     "close": lambda t: services.return_close(return_request=t.rr, by=Actor.system()),

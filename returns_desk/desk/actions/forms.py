@@ -128,14 +128,21 @@ class MoneyForm(forms.Form):
         return data
 
 
-class RefundForm(MoneyForm):
-    amount_label = "Amount to refund"
-    reference = forms.CharField(
+def manual_reference_field(what: str = "") -> forms.CharField:
+    """The bank's reference of a refund made outside Stripe (required by the form when the order was not
+    paid through Stripe, removed when it was)."""
+    return forms.CharField(
         label="Payment reference of the refund you made",
         required=False,
         max_length=100,
-        help_text="Orders not paid through Stripe: refund in your bank or back office first, then record it here.",
+        help_text=f"Orders not paid through Stripe: refund {what or 'it'} in your bank or back office first, then "
+        "record it here.",
     )
+
+
+class RefundForm(MoneyForm):
+    amount_label = "Amount to refund"
+    reference = manual_reference_field()
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
         super().__init__(*args, rr=rr, **kwargs)
@@ -276,12 +283,7 @@ class SettleForm(ExchangeForm):
     """A return settled item by item: the replacements and their parcel when any item is exchanged, and the
     payment reference when a refund part is made outside Stripe."""
 
-    reference = forms.CharField(
-        label="Payment reference of the refund you made",
-        required=False,
-        max_length=100,
-        help_text="Orders not paid through Stripe: refund the refund part in your bank first, then record it here.",
-    )
+    reference = manual_reference_field("the refund part")
 
     def __init__(self, *args, rr: ReturnRequest, **kwargs):
         super().__init__(*args, rr=rr, **kwargs)

@@ -70,7 +70,7 @@ def items(request):
     by_line = {form.choice.line.pk: form for form in forms}
     page_error, status = "", 200
     if request.method == "POST" and not drafts.is_current(request, draft):
-        return _stale_form(request, draft, "portal:items")
+        return _stale_form(request, "portal:items")
     if request.method == "POST":
         all_valid = True
         for line_id, form in by_line.items():
@@ -152,7 +152,7 @@ def _exchange_labels(line, options, currency: str) -> list[tuple[int, str]]:
     return labels
 
 
-def _stale_form(request, draft: drafts.Draft, step: str):
+def _stale_form(request, step: str):
     """A form from another draft (an older tab): say so and show this step of the current one."""
     messages.warning(
         request,
@@ -171,7 +171,7 @@ def outcome(request):
     if not draft.chosen:
         return redirect("portal:items")
     if request.method == "POST" and not drafts.is_current(request, draft):
-        return _stale_form(request, draft, "portal:outcome")
+        return _stale_form(request, "portal:outcome")
     try:  # the items themselves may no longer be returnable (another return took them, the window closed)
         plan = plan_request(
             order=order,
@@ -273,7 +273,7 @@ def review(request):
     if not draft.outcomes_chosen:
         return redirect("portal:outcome")
     if request.method == "POST" and not drafts.is_current(request, draft):
-        return _stale_form(request, draft, "portal:review")
+        return _stale_form(request, "portal:review")
     if request.method == "POST" and (confirmed := _confirm(request, draft, order)) is not None:
         return confirmed
     reasons = selectors.reasons_by_code()
