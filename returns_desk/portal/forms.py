@@ -200,8 +200,16 @@ class OutcomeForm(forms.Form):
 
 
 class ShippedForm(forms.Form):
-    carrier = forms.ChoiceField(label="Carrier", choices=[("", "Choose the carrier…")] + [(c, c) for c in CARRIERS])
-    tracking_number = forms.CharField(label="Tracking number", max_length=100)
+    carrier = forms.ChoiceField(
+        label="Carrier",
+        choices=[("", "Choose the carrier…")] + [(c, c) for c in CARRIERS],
+        error_messages={"required": "Choose the carrier you sent the parcel with."},
+    )
+    tracking_number = forms.CharField(
+        label="Tracking number",
+        max_length=100,
+        error_messages={"required": "Enter the tracking number from your receipt."},
+    )
 
     def clean_tracking_number(self) -> str:
         number = " ".join(self.cleaned_data["tracking_number"].split())
@@ -211,7 +219,12 @@ class ShippedForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label="Your message", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label="Your message",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write your message before sending it."},
+    )
 
 
 class AddPhotosForm(forms.Form):
@@ -238,6 +251,7 @@ class SurveyForm(forms.Form):
         coerce=int,
         choices=[(5, "5 — Excellent"), (4, "4 — Good"), (3, "3 — OK"), (2, "2 — Poor"), (1, "1 — Very poor")],
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose a rating from 1 to 5."},
     )
     comment = forms.CharField(
         label="Anything you'd like to tell us? (optional)",

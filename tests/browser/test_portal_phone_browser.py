@@ -120,3 +120,18 @@ def test_the_desk_ticket_fits_the_screen_with_long_messages(page, live_server, w
     expect(page.get_by_text(f"Checked {URL}").first).to_be_visible()
     assert_fits(page, "the desk ticket")
     screenshot("phone-ticket-long-text")
+
+
+def test_a_refused_message_on_the_status_page_is_summarised_at_the_top(page, live_server, wordy_return, screenshot):
+    """The message box is far down a phone's status page: a refused message is summarised on the first screen."""
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/returns/status/{wordy_return.customer_token}/")
+    page.locator("#messages").get_by_label("Your message").fill("   ")
+    page.locator("#messages").get_by_role("button", name="Send message").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], "the summary is not on the first screen"
+    screenshot("phone-status-message-refused", widths=(390,))
+    summary.get_by_role("link", name="Write your message before sending it.").click()
+    expect(page.locator("#messages").get_by_label("Your message")).to_be_focused()

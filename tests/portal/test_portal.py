@@ -449,7 +449,7 @@ def test_answering_the_desks_question_moves_the_return_on(client, shop, agent):
     client.post(url + "message/", {"body": "And one more thing."})
     assert rr.events.filter(kind="message", actor_kind="customer", body="And one more thing.").exists()
     empty = client.post(url + "message/", {"body": "   "})
-    assert empty.status_code == 400 and "This field is required." in empty.content.decode()
+    assert empty.status_code == 400 and "Write your message before sending it." in empty.content.decode()
 
 
 def test_adding_photos_later_attaches_them_to_the_item(client, shop):

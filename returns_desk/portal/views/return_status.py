@@ -70,6 +70,8 @@ def render_status_page(request, rr, *, forms=None, status=200, open_panel=""):
         "just_created": request.session.pop("portal_just_created", None) == rr.customer_token,
         "status_link": request.build_absolute_uri(reverse("portal:status", args=[rr.customer_token])),
         "open_panel": open_panel,
+        # A refused form is far down a phone's page: its errors are summarised at the top, linked to the fields.
+        "refused_forms": [form for form in forms.values() if form.errors],
     }
     with timezone.override(settings.TIME_ZONE):  # the shop's zone, whatever a middleware or earlier code set
         return render(request, "portal/status.html", context, status=status)
