@@ -3,7 +3,7 @@
 from django import forms
 
 from returns_desk.orders.models import Order
-from returns_desk.returns.models import Resolution
+from returns_desk.returns.models import ITEM_RESOLUTIONS, Resolution
 from returns_desk.returns.pricing import RequestedItem
 
 
@@ -52,7 +52,11 @@ class FindOrderForm(forms.Form):
 class StartReturnForm(forms.Form):
     """Which lines of the order come back, why, and the outcome; the policy is checked when it is opened."""
 
-    resolution = forms.ChoiceField(label="The customer wants", choices=Resolution.choices, initial=Resolution.REFUND)
+    resolution = forms.ChoiceField(
+        label="The customer wants",
+        choices=[(r.value, r.label) for r in ITEM_RESOLUTIONS],
+        initial=Resolution.REFUND,
+    )
     note = forms.CharField(
         label="Note on the timeline (optional)",
         max_length=2_000,

@@ -166,6 +166,7 @@ OUTCOME_NAMES = {
     "refund": "Refunded",
     "store_credit": "Store credit",
     "exchange": "Exchanged",
+    "mixed": "Item by item (a mix)",
     "rejected": "Rejected",
     "cancelled": "Cancelled or expired",
     "open": "Still open",

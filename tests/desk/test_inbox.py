@@ -140,6 +140,8 @@ def test_start_a_return_for_the_senders_order_and_file_the_email_on_it(desk, age
         ({"order": "100777", "resolution": "refund", "qty": "1"}, "Choose why this item comes back"),
         ({"order": "100777", "resolution": "refund", "qty": "9", "reason": "damaged"}, "less than or equal to 2"),
         ({"order": "nope", "resolution": "refund"}, "No order “nope”"),
+        # "mixed" describes a whole return whose items chose for themselves; it is not a choice here.
+        ({"order": "100777", "resolution": "mixed", "qty": "1", "reason": "damaged"}, "Select a valid choice"),
     ],
 )
 def test_starting_a_return_with_bad_input_says_why_and_opens_nothing(desk, reference_data, posted, error):

@@ -127,6 +127,7 @@ def test_reasons_and_resolution_mix(shop):
         "refund": 1,
         "store_credit": 0,
         "exchange": 0,
+        "mixed": 0,
         "rejected": 1,
         "cancelled": 1,
         "open": 1,

@@ -31,6 +31,7 @@ def resolution_mix(period: Period) -> dict[str, int]:
         refund=Count("pk", filter=resolved & Q(resolution=Resolution.REFUND)),
         store_credit=Count("pk", filter=resolved & Q(resolution=Resolution.STORE_CREDIT)),
         exchange=Count("pk", filter=resolved & Q(resolution=Resolution.EXCHANGE)),
+        mixed=Count("pk", filter=resolved & Q(resolution=Resolution.MIXED)),
         rejected=Count("pk", filter=rejected & ~resolved),
         cancelled=Count("pk", filter=ended_unresolved),
         open=Count("pk", filter=~resolved & ~rejected & ~Q(status__in=[S.CANCELLED, S.CLOSED])),
