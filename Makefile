@@ -9,6 +9,9 @@ DEMO_RETURNS ?= 600
 # run_localstripe`), its webhooks back to the desk: no account, no network. DEMO_STRIPE=0: the manual provider only.
 DEMO_STRIPE ?= 1
 DEMO_STRIPE_PORT ?= 8420
+# The demo shop is in Bristol: its pages show times in the shop's zone, named ("14:05 GMT").
+DEMO_TIME_ZONE ?= Europe/London
+demo: export TIME_ZONE = $(DEMO_TIME_ZONE)
 ifeq ($(DEMO_STRIPE),1)
 DEMO_PROCESSES := web worker stripe
 demo: export STRIPE_API_BASE = http://127.0.0.1:$(DEMO_STRIPE_PORT)
