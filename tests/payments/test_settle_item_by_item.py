@@ -14,7 +14,7 @@ from returns_desk.payments import services as payments
 from returns_desk.payments.models import Refund, StoreCredit
 from returns_desk.returns import services
 from returns_desk.returns.models import ReturnRequest
-from tests.factories import OrderFactory, OrderLineFactory
+from tests.factories import OrderFactory, OrderLineFactory, return_row_in_state
 from tests.factories.orders import ProductFactory
 
 BANK = "BANK-77"
@@ -161,3 +161,21 @@ def test_the_customer_reads_what_each_item_became_in_one_email(boss, django_capt
         assert credit.code in body and "1Z-MAIL" in body and "$40.00" in body
     assert "- 1 × TEE-M: Store credit" in email.text_body
     assert "&amp;" not in email.text_body
+
+
+def test_each_part_is_checked_against_what_the_parts_before_it_gave_back(boss):
+    """The order paid $100.00 and another return of it already took $50.00 back. The $20.00 of replacements fit
+    the $50.00 left; the $40.00 refund part would fit only if the replacements were not counted: it is refused,
+    and the whole settlement writes nothing."""
+    rr = _mixed_return(boss, {"shirt": "refund", "boots": "exchange"})  # parts: refund $40.00, exchange $20.00
+    sibling = return_row_in_state("resolved", unit_price=5000, order=rr.order)
+    StoreCredit.objects.create(
+        email=rr.email, kind="issue", amount=5000, bonus=0, currency="USD", code="SC-SIBLING01", return_request=sibling
+    )
+    before = money_rule.position_for(rr)
+    assert before.remaining < sum(rr.settlement_parts.values())  # the rule no longer leaves room for both parts
+    with pytest.raises(ServiceError, match="Refusing to refund"):
+        payments.return_settle(return_request=rr, by=boss, carrier="UPS", tracking_number="1Z-SQUEEZE", reference=BANK)
+    rr.refresh_from_db()
+    assert (rr.status, rr.exchange_order, rr.exchange_value) == ("inspected", None, None)
+    assert not Refund.objects.filter(return_request=rr).exists()

@@ -39,6 +39,9 @@ class SettleStep(MoneyStep):
                 settled=parts.get(Resolution.EXCHANGE, 0),
             )
             result["exchange"] = exchange.apply(rr)
+            # The money rule reads what was given back from the database: the replacements' value must be
+            # there before the credit and the refund are authorised, or they would be checked against too much.
+            rr.save(update_fields=["exchange_order", "exchange_value"])
             steps.append(exchange)
             credit += exchange.difference
         if credit:
