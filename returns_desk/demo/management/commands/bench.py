@@ -163,10 +163,12 @@ class Command(BaseCommand):
             items = {}
             for line in made.lines.values():
                 items.update({f"line-{line.pk}-quantity": 1, f"line-{line.pk}-reason": "damaged"})
-            client.post("/returns/new/items/", items)
-            client.post("/returns/new/outcome/", {"resolution": "refund"})
+            draft = {"draft": client.session["portal_return_draft"]["key"]}  # each step's form carries its draft
+            client.post("/returns/new/items/", {**draft, **items})
+            outcomes = {f"outcome_{line.pk}": "refund" for line in made.lines.values()}
+            client.post("/returns/new/outcome/", {**draft, **outcomes})
             started = time.perf_counter()
-            response = client.post("/returns/new/review/")
+            response = client.post("/returns/new/review/", draft)
             timings.append(time.perf_counter() - started)
             if response.status_code != 302 or not order.returns.exists():
                 raise CommandError(f"portal confirm failed: {response.status_code}")
