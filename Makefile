@@ -13,12 +13,12 @@ DEMO_STRIPE_PORT ?= 8420
 DEMO_TIME_ZONE ?= Europe/London
 demo: export TIME_ZONE = $(DEMO_TIME_ZONE)
 ifeq ($(DEMO_STRIPE),1)
-DEMO_PROCESSES := web worker stripe
+DEMO_PROCESSES := web worker money email documents stripe
 demo: export STRIPE_API_BASE = http://127.0.0.1:$(DEMO_STRIPE_PORT)
 demo: export STRIPE_SECRET_KEY = sk_test_returns_desk_demo
 demo: export STRIPE_WEBHOOK_SECRET = whsec_returns_desk_demo
 else
-DEMO_PROCESSES := web worker
+DEMO_PROCESSES := web worker money email documents
 endif
 
 .PHONY: install demo test test-fast lint check-python clean
@@ -52,14 +52,15 @@ demo: $(STAMP)
 	@echo "  Returns Desk is starting at http://127.0.0.1:8000"
 	@echo "    desk:   http://127.0.0.1:8000/desk/     admin: http://127.0.0.1:8000/admin/"
 	@echo "    customer portal: http://127.0.0.1:8000/returns/   health: http://127.0.0.1:8000/healthz/"
-	@echo "  Demo logins:  manager / manager  (Managers, superuser)"
-	@echo "                agent   / agent    (Agents)"
+	@echo "  Demo logins:  manager / manager  (Managers, superuser),"
+	@$(BIN)/python manage.py demo_otp_code manager --banner
+	@echo "                agent   / agent    (Agents; no second factor unless they set one up)"
 ifeq ($(DEMO_STRIPE),1)
 	@echo "  Stripe test mode: refunds go to a local Stripe test server at $$STRIPE_API_BASE (localstripe),"
 	@echo "    its webhooks to http://127.0.0.1:8000/webhooks/stripe/. No real money moves."
-	@echo "  Ctrl-C stops the web server, the worker and the local Stripe server."
+	@echo "  Ctrl-C stops the web server, the workers and the local Stripe server."
 else
-	@echo "  Ctrl-C stops the web server and the worker."
+	@echo "  Ctrl-C stops the web server and the workers."
 endif
 	@echo ""
 	$(BIN)/honcho --procfile Procfile.demo start $(DEMO_PROCESSES)

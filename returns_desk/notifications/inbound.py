@@ -23,18 +23,25 @@ from .matching import match_return
 from .models import InboundAttachment, InboundEmail
 from .reply_text import body_text, reply_text
 
+MESSAGE_ID_MAX_LENGTH = InboundEmail._meta.get_field("message_id").max_length
+
 
 def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail:
     """Store an email once, file it on its return (answering an information request moves it on)."""
-    sender = parseaddr(message.get("From", ""))[1]
-    message_id = (message.get("Message-ID") or "").strip()
-    if not message_id:
-        message_id = "<sha256-" + hashlib.sha256(message.as_bytes()).hexdigest()[:32] + "@inbound>"
+    sender = _clean(parseaddr(message.get("From", ""))[1])
+    if len(sender) > InboundEmail._meta.get_field("from_email").max_length:
+        sender = ""  # no customer's address is that long
+    message_id = _clean(message.get("Message-ID") or "").strip()
+    if not message_id or len(message_id) > MESSAGE_ID_MAX_LENGTH:
+        # None, or too long to keep: a digest of it (or of the message) stands in, the same on each delivery.
+        basis = message_id.encode() if message_id else message.as_bytes()
+        message_id = f"<sha256-{hashlib.sha256(basis).hexdigest()[:32]}@inbound>"
     existing = InboundEmail.objects.filter(message_id=message_id).first()
     if existing:
         return existing  # delivered twice (a webhook retry, a mailbox read again)
-    whole = body_text(message)
+    whole = _clean(body_text(message))
     text = reply_text(whole)
+    _clean_thread_headers(message)
     match = match_return(message=message, sender=sender, new_text=text, whole_text=whole)
     rr, how = match.return_request, match.how
     try:
@@ -42,9 +49,9 @@ def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail
             inbound = InboundEmail.objects.create(
                 message_id=message_id,
                 from_email=sender or "unknown@invalid",
-                subject=message.get("Subject", "")[:255],
+                subject=_clean(message.get("Subject", ""))[:255],
                 text=text,
-                in_reply_to=(message.get("In-Reply-To") or "")[:255],
+                in_reply_to=_clean(message.get("In-Reply-To") or "")[:255],
                 return_request=rr,
                 status=InboundEmail.Status.FILED if rr else InboundEmail.Status.TRIAGE,
                 note=how,
@@ -59,6 +66,23 @@ def inbound_email_receive(*, message: EmailMessage, source: str) -> InboundEmail
     except IntegrityError:
         return InboundEmail.objects.get(message_id=message_id)
     return inbound
+
+
+def _clean(value) -> str:
+    """A header or body as text a database keeps: PostgreSQL refuses NUL characters in text."""
+    return str(value).replace("\x00", "")
+
+
+def _clean_thread_headers(message: EmailMessage) -> None:
+    """In-Reply-To and References as the desk looks them up: once decoded, a header may hold NUL characters
+    or line breaks (an encoded word can say anything), which the database cannot be asked about."""
+    for name in ("In-Reply-To", "References"):
+        values = [str(value) for value in message.get_all(name) or []]
+        cleaned = [_clean(value).replace("\r", " ").replace("\n", " ") for value in values]
+        if cleaned != values:
+            del message[name]
+            for value in cleaned:
+                message[name] = value
 
 
 def _keep_attachments(inbound: InboundEmail, message: EmailMessage) -> list[str]:

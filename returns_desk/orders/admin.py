@@ -54,9 +54,14 @@ class OrderAdmin(admin.ModelAdmin):
             orders, errors = parse_file(upload.name, upload.read())
             if not errors:
                 result = orders_import(orders=orders)
+                stale = (
+                    f"; left as they were, being older than the desk's: {', '.join(result.stale)}"
+                    if result.stale
+                    else ""
+                )
                 self.message_user(
                     request,
-                    f"Imported {upload.name}: {len(result.created)} created, {len(result.updated)} updated.",
+                    f"Imported {upload.name}: {len(result.created)} created, {len(result.updated)} updated{stale}.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:orders_order_changelist")

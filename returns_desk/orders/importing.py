@@ -7,7 +7,9 @@ JSON: `[{"number": "100123", "email": "…", "customer_name": "…", "shipping_a
 "placed_at": "2026-11-02T10:00:00Z", "delivered_at": "2026-11-05T14:00:00Z" | null, "currency": "USD",
 "shipping_paid": 495, "amount_paid": 10295, "payment_reference": "pi_…",
 "lines": [{"sku": "…", "title": "…", "category": "…", "unit_price": 4900, "quantity": 2,
-"final_sale": false}]}]` — amounts in minor units (cents). A single object is one order.
+"final_sale": false}], "updated_at": "2026-11-05T14:00:00Z"}]` — amounts in minor units (cents). A single object
+is one order. `updated_at` (optional, also as a CSV column) is when the shop last changed the order: an import
+dated earlier than what the desk holds leaves that order as it is.
 
 CSV: a header row, then one row per line with the order's columns repeated: number, email,
 customer_name, shipping_address, placed_at, delivered_at, currency, shipping_paid, amount_paid,
@@ -74,6 +76,7 @@ class OrderInput:
     amount_paid: int
     payment_reference: str
     lines: list[LineInput] = field(default_factory=list)
+    updated_at: dt.datetime | None = None  # when the shop last changed it; None: undated
     row: int = 0  # where it starts in the file, for messages
 
 
@@ -194,6 +197,7 @@ def _order(data: dict, row: int, problems: Problems) -> OrderInput:
         payment_reference=_text(
             data.get("payment_reference"), "payment_reference", row, problems, required=False, max_length=100
         ),
+        updated_at=_moment(data.get("updated_at"), "updated_at", row, problems, required=False),
         row=row,
     )
 
@@ -237,7 +241,7 @@ def parse_json(raw: bytes | str) -> tuple[list[OrderInput], list[RowError]]:
     problems = Problems()
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested thousands deep
         return [], [RowError(0, f"The file is not valid JSON: {error}.")]
     if isinstance(data, dict):
         data = [data]

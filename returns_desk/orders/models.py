@@ -45,6 +45,12 @@ class Order(models.Model):
     )
     shipment_carrier = models.CharField(max_length=50, blank=True)
     shipment_tracking_number = models.CharField(max_length=100, blank=True)
+    shop_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the shop last changed the order, as its last applied push said (its updated_at, or when "
+        "the push was signed); a push dated earlier is not applied.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,7 @@ from .services import DisputeNotForDesk, dispute_apply_stripe, refund_record_out
 
 log = logging.getLogger(__name__)
 
+ID_MAX_LENGTH = StripeEvent._meta.get_field("stripe_event_id").max_length
 REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 DISPUTE_EVENTS = {
     "charge.dispute.created",
@@ -37,11 +38,17 @@ DISPUTE_EVENTS = {
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """400 with the reason for a bad signature (nothing stored); 200 for a new or a repeated event."""
+    """400 with the reason for a bad, stale (past STRIPE_WEBHOOK_TOLERANCE_SECONDS) or malformed signature,
+    nothing stored; 200 for a new or a repeated event (a replay is stored once, by its event id)."""
+    header = request.headers.get("Stripe-Signature")
+    if header and not header.isascii():
+        return JsonResponse({"error": "Signature check failed: the Stripe-Signature header is not ASCII."}, status=400)
     try:
-        event = gateway.verified_event(request.body, request.headers.get("Stripe-Signature"))
+        event = gateway.verified_event(request.body, header)
     except gateway.WebhookSignatureInvalid as error:
         return JsonResponse({"error": f"Signature check failed: {error}"}, status=400)
+    if not all(isinstance(event[key], str) and len(event[key]) <= ID_MAX_LENGTH for key in ("id", "type")):
+        return JsonResponse({"error": "The body is not a Stripe event (its id and type are not text)."}, status=400)
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(stripe_event_id=event["id"], type=event["type"], payload=event)

@@ -18,7 +18,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "returns_desk.staff.admin_config.DeskAdminConfig",  # django.contrib.admin, open to managers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -251,3 +251,130 @@ IMAP_URL = env("IMAP_URL", default="")
 INBOUND_ATTACHMENT_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
 INBOUND_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 INBOUND_ATTACHMENT_MAX_COUNT = 5
+
+# --- Webhook replay protection (issue 15: inbound email, order push, Stripe) ---
+# A signed webhook is accepted only within this many seconds of its signed time (either way), and each
+# signature's token once (core.WebhookReceipt); receipts are purged after the longer of twice that window and
+# WEBHOOK_RECEIPT_KEEP_HOURS. Stripe's own tolerance is STRIPE_WEBHOOK_TOLERANCE_SECONDS, its store the event id.
+WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=300)
+WEBHOOK_RECEIPT_KEEP_HOURS = env.int("WEBHOOK_RECEIPT_KEEP_HOURS", default=24)
+PERIODIC_TASKS["purge-webhook-receipts"] = {
+    "func": "returns_desk.core.webhook_receipts.purge_webhook_receipts",
+    "minutes": 60,
+}
+# --- end of webhook replay protection ---
+
+# --- Timeouts, task queues, Content-Security-Policy, health check (issue 15) ---
+# Every outbound call has a deadline: SMTP here, Stripe in STRIPE_TIMEOUT_SECONDS, Redis below, Mailgun's API in
+# anymail's own 30 s. A hung mail server then holds a send for seconds, not for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=5.0)
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
+    # django-q2 reads its Redis options from the URL; its blocking read waits 1 s, well inside this.
+    Q_CLUSTER["redis"] = (
+        f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}"
+        f"socket_connect_timeout={REDIS_TIMEOUT_SECONDS:g}&socket_timeout={REDIS_TIMEOUT_SECONDS * 2:g}"
+    )
+
+# Money, email and documents each have a queue and workers of their own (a django-q2 cluster each), so a hung
+# mail server or a slow PDF never holds up a refund. core.tasks routes a task by its module (first prefix that
+# matches; anything else goes to the default cluster, which also runs the periodic jobs of no queue). One worker
+# process per queue: `manage.py qcluster` and `Q_CLUSTER_NAME=<queue> manage.py qcluster` (Procfile.demo, README).
+TASK_QUEUES = {
+    "returns_desk.payments.": "money",
+    "returns_desk.notifications.": "email",
+    "returns_desk.documents.": "documents",
+}
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    "money": {"workers": env.int("Q_WORKERS_MONEY", default=2)},
+    "email": {"workers": env.int("Q_WORKERS_EMAIL", default=1), "timeout": 60, "retry": 90},
+    "documents": {"workers": env.int("Q_WORKERS_DOCUMENTS", default=1)},
+}
+# A refund whose task vanished (a killed worker had taken it from Redis) is sent again by this sweep, with the
+# same idempotency key: never claimed this long after it was recorded, or its sending lease over.
+REFUND_UNCLAIMED_AFTER_SECONDS = env.int("REFUND_UNCLAIMED_AFTER_SECONDS", default=120)
+PERIODIC_TASKS["resend-lost-refunds"] = {"func": "returns_desk.payments.tasks.resend_lost_refunds", "minutes": 1}
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, never inline.
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Cache-Control: private, no-store on the desk and the customer's pages (a status page's address is its secret).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "returns_desk.core.middleware.NoStoreMiddleware"
+)
+NO_STORE_URL_PREFIXES = ["/desk/", "/returns/", "/accounts/"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# /healthz/ names what failed (host, error) only to a caller with this token (?token= or X-Healthz-Token);
+# unset, everyone gets just "up"/"down".
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+# --- end of timeouts, task queues, CSP, health check ---
+
+# --- Staff sign-in: lockout (django-axes) and a second factor (django-otp) (issue 15) ---
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# request.user.is_verified(): has this session given its second factor (staff.two_factor)?
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# Last, so that its lockout page passes through every other middleware (CSP, no-store) on the way out.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# STAFF_LOCKOUT_FAILURES wrong passwords for one username (from anywhere) or from one client address (any
+# username) pause signing in there for STAFF_LOCKOUT_MINUTES; a manager lifts it sooner in the admin (Access
+# attempts). The address is REMOTE_ADDR, as for the portal's limits: behind a proxy, pass the client's address on.
+STAFF_LOCKOUT_FAILURES = env.int("STAFF_LOCKOUT_FAILURES", default=5)
+STAFF_LOCKOUT_MINUTES = env.int("STAFF_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = STAFF_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = STAFF_LOCKOUT_MINUTES / 60  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "returns_desk.staff.lockout.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False  # registered by staff.admin, for managers
+AXES_VERBOSE = False  # no banner on every manage.py command
+# Managers must sign in with a second factor (an authenticator app, or a single-use recovery code) before they
+# reach the desk, the admin or any money action; an agent who set one up is asked for it too (staff.two_factor).
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Returns Desk")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
+# --- end of staff sign-in ---
+
+# --- Customer photos: pixel budget, processing in the worker, per-client limits (issue 15) ---
+# A photo's pixel count is read from its file's header and refused above this before anything is decoded (a
+# 100 KB PNG can declare 36 MP and decode to 100+ MB); decoding and re-encoding happen in the worker
+# (returns.tasks.process_photos), and a sweep re-encodes raw uploads whose task was lost after this many minutes.
+# 25 MP takes a recent iPhone's default "24 MP" photo (5712 × 4284) and keeps a decode near 100 MB.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=25_000_000)
+PHOTO_PROCESS_SWEEP_AFTER_MINUTES = env.int("PHOTO_PROCESS_SWEEP_AFTER_MINUTES", default=3)
+PERIODIC_TASKS["process-pending-photos"] = {"func": "returns_desk.returns.tasks.process_pending_photos", "minutes": 5}
+# Photos one client address (portal/throttle.client_address) may send per window, over all its returns.
+PHOTO_UPLOAD_LIMIT_PER_CLIENT = env.int("PHOTO_UPLOAD_LIMIT_PER_CLIENT", default=30)
+PHOTO_UPLOAD_WINDOW_SECONDS = env.int("PHOTO_UPLOAD_WINDOW_SECONDS", default=60 * 60)
+# --- end of customer photos ---
+
+# --- Customer data rights: export, erasure, retention (issue 15) ---
+# Customers with no activity (orders, returns, messages, emails, store credit) for this many months are erased by
+# a daily task, as a manager's erasure would (desk.customer_data); 0 keeps everything until a manager erases it.
+CUSTOMER_RETENTION_MONTHS = env.int("CUSTOMER_RETENTION_MONTHS", default=0)
+PERIODIC_TASKS["erase-inactive-customers"] = {
+    "func": "returns_desk.desk.customer_data.retention.erase_inactive_customers",
+    "minutes": 24 * 60,
+}
+# --- end of customer data rights ---

@@ -30,3 +30,5 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Staff sign-in (issue 15): a second factor is asked of managers only in the tests that turn this on.
+STAFF_2FA_REQUIRED = False

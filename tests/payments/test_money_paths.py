@@ -124,10 +124,11 @@ NOT_MONEY: dict[tuple[str, str], tuple[int, str]] = {
         "Stripe's API, phase two: sends a Refund row that already passed the rule (its amount and idempotency "
         "key, from the send_refund task); it writes no row and decides no amount",
     ),
-    ("returns_desk.orders.services:_create_or_update_order", "Order.objects.create"): (
+    ("returns_desk.orders.services:_orders_locked", "Order.objects.bulk_create"): (
         1,
         "the shop's own orders, imported with what the customer paid (not zero-priced replacements)",
     ),
+    ("returns_desk.orders.services:_orders_locked", "Order()"): (1, "the rows of that insert: the shop's paid orders"),
     ("returns_desk.demo.shop.catalogue:_customer_order", "Order()"): (1, "the demo shop's paid orders"),
     ("returns_desk.demo.shop.catalogue:build_shop", "Order.objects.bulk_create"): (1, "the demo shop's paid orders"),
     ("returns_desk.demo.shop.example:example_order", "Order.objects.create"): (

@@ -33,9 +33,10 @@ def _disputed_order(obj: dict) -> tuple[Order, str, str]:
     return order, charge, payment_intent
 
 
-def _dispute_values(obj: dict, order: Order, dispute: Dispute | None, event_type: str, event_created) -> dict:
+def _dispute_values(
+    obj: dict, order: Order, dispute: Dispute | None, event_type: str, event_created, status: str
+) -> dict:
     """Our copy's fields after this event (`dispute` is None for a dispute first seen now)."""
-    status = _dispute_status(obj.get("status"), dispute)
     amount = int(obj["amount"]) if obj.get("amount") is not None else (dispute.amount if dispute else 0)
     due_by = (obj.get("evidence_details") or {}).get("due_by")
     return {
@@ -69,7 +70,8 @@ def _tell_the_return(dispute: Dispute, event_type: str, created: bool, previous_
 
 
 def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: str) -> Dispute:
-    """Create or update our copy of a Stripe dispute from an event; older events never overwrite newer ones.
+    """Create or update our copy of a Stripe dispute from an event; older events never overwrite newer ones
+    (nor, within one second, reopen a dispute closed that second: `_ordered_status`).
 
     The status is kept as Stripe sends it: one the desk does not know yet counts as open, so it blocks
     refunds. `funds_withdrawn` follows the money and the order's money rule counts it as given back: set by
@@ -81,9 +83,13 @@ def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: s
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
         dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=obj["id"]).first()
-        if dispute is not None and dispute.last_event_at and event_created < dispute.last_event_at:
-            return dispute  # an older event arriving late
-        values = _dispute_values(obj, order, dispute, event_type, event_created)
+        status = _dispute_status(obj.get("status"), dispute)
+        if dispute is not None:
+            ordered = _ordered_status(dispute, event_created, status)
+            if ordered is None:
+                return dispute  # an older event arriving late
+            status = ordered
+        values = _dispute_values(obj, order, dispute, event_type, event_created, status)
         values.update(charge_id=charge, payment_intent_id=payment_intent)
         if dispute is None:
             rr = ReturnRequest.objects.filter(order=order).order_by("-created_at").first()
@@ -104,6 +110,30 @@ def dispute_apply_stripe(*, obj: dict, event_created: dt.datetime, event_type: s
         if previous_status != dispute.status or event_type != "charge.dispute.updated":
             _tell_the_return(dispute, event_type, False, previous_status)
     return dispute
+
+
+def _status_step(status: str) -> int:
+    """Where a status comes in a dispute's life: awaiting a response, then under review, then closed. A status
+    the desk does not know counts as open (under review)."""
+    if status in Dispute.FINAL_STATUSES:
+        return 2
+    return 0 if status.endswith("needs_response") else 1
+
+
+def _ordered_status(dispute: Dispute, event_created: dt.datetime, status: str) -> str | None:
+    """The status after an event, or None for an event older than the last one applied (it changes nothing).
+
+    Stripe stamps events to the second, so within one second the dispute's own order decides: awaiting a
+    response, under review, closed last. An "updated" stamped the same second as the "closed" it arrives after
+    keeps the dispute closed; what it says about the money still counts (`_funds_withdrawn`).
+    """
+    if dispute.last_event_at is None:
+        return status
+    if event_created < dispute.last_event_at:
+        return None
+    if event_created == dispute.last_event_at and _status_step(status) < _status_step(dispute.status):
+        return dispute.status
+    return status
 
 
 def _dispute_status(value, dispute: Dispute | None) -> str:

@@ -21,6 +21,9 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             raise CommandError(f"{len(errors)} problem(s) in {file.name}; nothing was imported.")
         result = orders_import(orders=orders)
+        stale = f"; left as they were, being older than the desk's: {', '.join(result.stale)}" if result.stale else ""
         self.stdout.write(
-            self.style.SUCCESS(f"Imported {file.name}: {len(result.created)} created, {len(result.updated)} updated.")
+            self.style.SUCCESS(
+                f"Imported {file.name}: {len(result.created)} created, {len(result.updated)} updated{stale}."
+            )
         )
