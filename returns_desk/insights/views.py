@@ -1,11 +1,10 @@
 """/desk/insights/: the numbers that explain returns and prevent the next ones (managers)."""
 
-import csv
-
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from returns_desk.core import csv_safe
 from returns_desk.staff.access import managers_only
 
 from . import report
@@ -32,7 +31,7 @@ def insights(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"{table.key}-{period.start}-{period.end}{'-' + period.category if period.category else ''}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-        writer = csv.writer(response)
+        writer = csv_safe.writer(response)  # a customer's words starting "=" are exported as text
         writer.writerow(table.headers)
         writer.writerows(table.rows)
         return response

@@ -1,14 +1,26 @@
 """Serving a return's photos. Callers decide who may see the return (its link, or desk staff); this serves one."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 
 from .models import ReturnPhoto
+from .photo_processing import placeholder_jpeg
+from .photos import PhotoState, photo_state
 
 
-def photo_response(picture: ReturnPhoto) -> FileResponse:
-    """The photo as the JPEG we encoded ourselves, never as something a browser would run or guess the type of."""
-    response = FileResponse(picture.image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
+def photo_response(picture: ReturnPhoto) -> HttpResponseBase:
+    """The photo as the JPEG we encoded ourselves, never as something a browser would run or guess the type of.
+
+    Until the worker has re-encoded it (or when it could not), a picture saying so stands in, never kept by the
+    browser: the next visit shows the photo itself."""
+    state = photo_state(picture.image.name or "")
+    response: HttpResponseBase
+    if state is PhotoState.READY:
+        response = FileResponse(picture.image.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=3600"
+    else:
+        response = HttpResponse(placeholder_jpeg(state), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

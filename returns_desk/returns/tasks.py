@@ -1,5 +1,6 @@
 """Periodic work on returns: each finds what is due and calls a service, so a repeat changes nothing."""
 
+import contextlib
 import datetime as dt
 import logging
 
@@ -14,11 +15,13 @@ from returns_desk.core.errors import ServiceError
 from . import services
 from .events import SlaBreached, publish
 from .models import Priority, ReturnEvent, ReturnPhoto, ReturnRequest, ReturnStatus
-from .photos import STAGED_PREFIX
+from .photo_processing import process_staged
+from .photos import INCOMING_PREFIX, STAGED_PREFIX, staged_name
 
 log = logging.getLogger(__name__)
 S = ReturnStatus
 BATCH = 500
+PHOTO_SWEEP_BATCH = 25  # about a second each: well inside the worker's timeout; the rest wait for the next run
 
 
 def _due(status_list, days: float, **only):
@@ -107,3 +110,26 @@ def purge_staged_photos() -> str:
             default_storage.delete(name)
             removed += 1
     return f"Removed {removed} abandoned photo(s)."
+
+
+def process_photos(names: list[str]) -> str:
+    """Decode and re-encode customer photos the portal staged (their raw uploads wait under INCOMING_PREFIX)."""
+    outcomes = [process_staged(name) for name in names]
+    return "; ".join(f"{name}: {outcome}" for name, outcome in zip(names, outcomes, strict=True)) or "No photos."
+
+
+def process_pending_photos() -> str:
+    """The sweep behind `process_photos`: raw uploads whose task was lost (a worker killed, a broker restarted)
+    are re-encoded a few minutes later. A task still queued for them finds nothing waiting, which is fine."""
+    cutoff = clock.now() - dt.timedelta(minutes=settings.PHOTO_PROCESS_SWEEP_AFTER_MINUTES)
+    try:
+        names = list(_staged_files(default_storage, INCOMING_PREFIX))
+    except FileNotFoundError:
+        return "No photos waiting."
+    waiting = []
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):  # its task finished meanwhile
+            if default_storage.get_modified_time(name) < cutoff:
+                waiting.append(name)
+    done = [process_staged(staged_name(name)) for name in waiting[:PHOTO_SWEEP_BATCH]]
+    return f"Processed {len(done)} waiting photo(s)."

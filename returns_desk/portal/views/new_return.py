@@ -15,6 +15,8 @@ from returns_desk.policies.selectors import active_policy
 from returns_desk.portal import draft as drafts
 from returns_desk.portal import selectors
 from returns_desk.portal.forms import OutcomeForm, OutcomeLine, ReturnLineForm
+from returns_desk.portal.throttle import client_address
+from returns_desk.returns import photo_limits
 from returns_desk.returns.models import Resolution
 from returns_desk.returns.photos import MAX_PHOTOS, stage_uploads
 from returns_desk.returns.pricing import (
@@ -80,8 +82,9 @@ def items(request):
             data = form.cleaned_data
             kept = [] if data["remove_photos"] else list(form.saved_photos)
             if data["photos"]:
-                try:
-                    kept += stage_uploads(data["photos"], already=len(kept))
+                try:  # counted per client before the raw files are kept; given back if refused
+                    with photo_limits.counted(client=client_address(request), count=len(data["photos"])):
+                        kept += stage_uploads(data["photos"], already=len(kept))
                 except ServiceError as error:
                     form.add_error("photos", str(error))
                     all_valid = False

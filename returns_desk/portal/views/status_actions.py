@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from returns_desk.core.actors import Actor
 from returns_desk.core.errors import ServiceError
 from returns_desk.portal.forms import AddPhotosForm, CancelForm, MessageForm, ShippedForm, SurveyForm
+from returns_desk.portal.throttle import client_address
+from returns_desk.returns import photo_limits
 from returns_desk.returns.services import (
     return_add_photos,
     return_cancel,
@@ -66,7 +68,10 @@ def photos(request, token: str):
     form = AddPhotosForm(request.POST, request.FILES, items=items)
 
     def action(data):
-        added = return_add_photos(return_request=rr, item_id=data["item"], uploads=data["photos"], by=Actor.customer())
+        with photo_limits.counted(client=client_address(request), count=len(data["photos"])):
+            added = return_add_photos(
+                return_request=rr, item_id=data["item"], uploads=data["photos"], by=Actor.customer()
+            )
         return f"{len(added)} photo{'s' if len(added) != 1 else ''} added."
 
     return _act(request, rr, "photos", form, action)
