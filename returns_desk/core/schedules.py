@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from returns_desk.core.tasks import queue_for
+
 
 def ensure_periodic_tasks(**kwargs) -> None:
     from django_q.models import Schedule
@@ -14,5 +16,7 @@ def ensure_periodic_tasks(**kwargs) -> None:
                 "schedule_type": Schedule.MINUTES,
                 "minutes": spec["minutes"],
                 "repeats": -1,
+                # Run by the scheduler of the task's own cluster (a refund sweep by the money workers).
+                "cluster": queue_for(spec["func"]),
             },
         )

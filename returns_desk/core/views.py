@@ -1,5 +1,7 @@
 """Cross-cutting endpoints."""
 
+import hmac
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponseForbidden, HttpResponseNotFound, HttpResponseServerError, JsonResponse
@@ -35,11 +37,24 @@ def _check_broker() -> str | None:
     return None
 
 
+def _may_see_details(request) -> bool:
+    """The error behind a "down" names hosts and ports: only for a caller holding HEALTHZ_TOKEN."""
+    expected = settings.HEALTHZ_TOKEN
+    given = request.headers.get("X-Healthz-Token") or request.GET.get("token") or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 @never_cache
 def healthz(request):
-    """200 when the database and the task broker answer; 503 naming the part that does not."""
+    """200 when the database and the task broker answer; 503 naming the part that does not.
+
+    Anyone learns which part is down; what went wrong is told only to a caller with the token.
+    """
     checks = {"database": _check_database(), "broker": _check_broker()}
-    body = {name: ("up" if error is None else f"down: {error}") for name, error in checks.items()}
+    details = _may_see_details(request)
+    body = {
+        name: "up" if error is None else (f"down: {error}" if details else "down") for name, error in checks.items()
+    }
     status = 200 if all(error is None for error in checks.values()) else 503
     body["status"] = "ok" if status == 200 else "failing"
     return JsonResponse(body, status=status)

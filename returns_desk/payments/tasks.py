@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 
@@ -18,9 +19,14 @@ from .services import (
     refund_record_provider_error,
     store_credit_expire_due,
 )
+from .services.refunds import refunds_lost
 from .webhooks import process_stored_event
 
 log = logging.getLogger(__name__)
+
+# The sweep stops starting sends after this long, well inside the cluster's task timeout (120 s): with Stripe
+# slow, a send may take two timeouts. What is left waits for the next run, a minute later.
+SWEEP_BUDGET_SECONDS = 60
 
 
 def send_refund(refund_id: int) -> str:
@@ -50,6 +56,24 @@ def send_refund(refund_id: int) -> str:
         failure_reason=answer.failure_reason,
     )
     return f"refund {refund_id}: {answer.status}"
+
+
+def resend_lost_refunds() -> str:
+    """Every minute: send again the refunds whose task vanished (a killed worker), with the same key.
+
+    The refund's lease and idempotency key make this safe beside a task that was only slow: whichever
+    claims the refund first sends it, the other finds it leased or no longer pending.
+    """
+    started = time.monotonic()
+    lost = refunds_lost()
+    sent = 0
+    for refund_id in lost:
+        if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
+            break
+        log.warning("Refund %s: its task was lost; sending it again with the same idempotency key", refund_id)
+        send_refund(refund_id)
+        sent += 1
+    return f"resent {sent} of {len(lost)} lost refund(s)"
 
 
 def reconcile_refunds() -> str:

@@ -78,6 +78,11 @@ class Audit:
 
 
 @pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "bypass_csp": True}  # axe is the test's tool, injected inline, not the page's
+
+
+@pytest.fixture
 def audit(page):
     require(AXE_JS.exists(), f"axe-core is not installed at {AXE_JS} (run `make install`, which runs `npm ci`)")
     return Audit(page)

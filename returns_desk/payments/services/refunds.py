@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
@@ -152,6 +153,32 @@ def refund_claim_for_sending(*, refund_id: int) -> Refund | None:
         refund.save(update_fields=["send_attempts", "sending_until"])
     refund.send_attempts = previous
     return refund
+
+
+def refunds_lost() -> list[int]:
+    """Pending Stripe refunds that no worker is sending and no task will send: their task vanished.
+
+    With the Redis broker a task taken by a worker that is then killed is gone. Such a refund is one never
+    claimed REFUND_UNCLAIMED_AFTER_SECONDS after it was recorded (its queued task was lost), one whose
+    sending lease ran out with no answer recorded (its worker died while asking), or one whose retry after a
+    provider error is overdue by that margin (the retry's task was lost). One past its automatic retries is
+    reconciliation's, and one Stripe has already answered for has its id: neither is listed.
+    """
+    now = clock.now()
+    grace = dt.timedelta(seconds=settings.REFUND_UNCLAIMED_AFTER_SECONDS)
+    delays = settings.REFUND_RETRY_DELAYS_SECONDS
+    candidates = (
+        Refund.objects.filter(provider=Refund.Provider.STRIPE, status=Refund.Status.PENDING, provider_refund_id="")
+        .filter(Q(sending_until__lte=now) | Q(sending_until__isnull=True, updated_at__lte=now - grace))
+        .order_by("updated_at")
+        .values_list("pk", "sending_until", "send_attempts", "updated_at")
+    )
+    lost: list[int] = []
+    for refund_id, lease, attempts, updated_at in candidates:
+        retry_due = updated_at + dt.timedelta(seconds=delays[attempts - 1]) if 0 < attempts <= len(delays) else None
+        if lease is not None or attempts == 0 or (retry_due is not None and retry_due + grace <= now):
+            lost.append(refund_id)
+    return lost
 
 
 def refund_record_provider_error(*, refund_id: int, error: str) -> Refund:

@@ -40,7 +40,9 @@ class Command(BaseCommand):
         url = urlparse(settings.IMAP_URL)
         client_class = imaplib.IMAP4_SSL if url.scheme == "imaps" else imaplib.IMAP4
         results = []
-        with client_class(url.hostname, url.port or (993 if url.scheme == "imaps" else 143)) as client:
+        port = url.port or (993 if url.scheme == "imaps" else 143)
+        # A hung mail server gives up like SMTP does, instead of holding the cron job (or a worker) for ever.
+        with client_class(url.hostname, port, timeout=settings.EMAIL_TIMEOUT) as client:
             client.login(unquote(url.username or ""), unquote(url.password or ""))
             client.select(url.path.lstrip("/") or "INBOX")
             _, data = client.search(None, "UNSEEN")
