@@ -7,6 +7,7 @@ from returns_desk.core.views import healthz
 from returns_desk.notifications.views import inbound_email_webhook
 from returns_desk.orders.webhooks import orders_webhook
 from returns_desk.payments.webhooks import stripe_webhook
+from returns_desk.staff.views import StaffLoginView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
@@ -14,8 +15,10 @@ urlpatterns = [
     path("desk/insights/", include("returns_desk.insights.urls")),  # a screen of its own, under the desk's address
     path("desk/", include("returns_desk.desk.urls")),
     path("returns/", include("returns_desk.portal.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="desk/login.html"), name="login"),
+    # Staff sign-in: the password (django-axes pauses a run of wrong ones), then the second factor (staff.views).
+    path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("returns_desk.staff.urls")),
     # Webhooks, each owned by the app that understands its sender.
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("webhooks/inbound-email/", inbound_email_webhook, name="inbound-email-webhook"),

@@ -29,6 +29,7 @@ from returns_desk.returns.auto_approval import customer_standing
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest
 from returns_desk.returns.responses import photo_response
 from returns_desk.returns.selectors import return_for_ticket
+from returns_desk.staff import two_factor
 from returns_desk.staff.access import desk_staff, keeps_unsent, managers_only
 
 from . import selectors as ticket_selectors
@@ -323,6 +324,7 @@ def dispute(request, pk: int):
                 # Checked before anything is saved: a refused submit changes nothing.
                 if action == "submit" and request.POST.get("reviewed") != "yes":
                     raise ServiceError("Tick “I reviewed this evidence” to submit it to the bank; it is final.")
+                two_factor.check_for_money(request.user, back=request.path)  # evidence for money in dispute
                 payments.dispute_stage_evidence(dispute=item, by=by, evidence=form.cleaned_data)
                 if action in ("stage", "submit"):
                     payments.dispute_send_evidence(dispute=item, by=by, submit=action == "submit")
@@ -350,6 +352,7 @@ def store_credit(request):
     form = RedeemStoreCreditForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         try:
+            two_factor.check_for_money(request.user, back=request.get_full_path())
             entry = payments.store_credit_redeem(
                 code=form.cleaned_data["code"],
                 amount=form.cleaned_data["amount"],

@@ -1,4 +1,5 @@
-"""Who may open desk pages: anonymous visitors log in; logged-in people off the desk get a 403.
+"""Who may open desk pages: anonymous visitors log in; logged-in people off the desk get a 403; a session that
+owes its second factor (`two_factor`) gives it first.
 
 A form posted after the session ended (logged out in another tab, expired) must not send the person to a
 POST-only URL after logging in (a 405), nor lose what they typed: `keeps_unsent` keeps the typed fields in the
@@ -11,23 +12,34 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from . import roles
+from . import roles, two_factor
 
 UNSENT_SESSION_KEY = "unsent_post"
 UNSENT_MAX_CHARS = 20_000  # a field longer than any form accepts is cut, not stored whole
 
 
-def _log_in_then(request, target: str) -> HttpResponse:
-    """To the login page, then `target`; an htmx request is told to load the login page as a whole page."""
-    response = redirect_to_login(target)
+def _whole_page(request, response: HttpResponse) -> HttpResponse:
+    """An htmx request is told to load the redirect's target as a whole page, not swap it into a part."""
     if request.headers.get("HX-Request"):
         answer = HttpResponse(status=204)
         answer["HX-Redirect"] = response["Location"]
         return answer
     return response
+
+
+def _log_in_then(request, target: str) -> HttpResponse:
+    """To the login page, then `target`."""
+    return _whole_page(request, redirect_to_login(target))
+
+
+def _second_factor_then(request, step: two_factor.Step) -> HttpResponse:
+    """To the page that asks for the second factor (or sets one up), then back to this page."""
+    whole_page = request.method in ("GET", "HEAD") and not request.headers.get("HX-Request")
+    target = request.get_full_path() if whole_page else _page_posted_from(request)
+    return _whole_page(request, redirect(two_factor.step_url(step, then=target)))
 
 
 def _page_posted_from(request) -> str:
@@ -48,6 +60,9 @@ def _requires(check, refusal: str):
                 return _log_in_then(request, _page_posted_from(request))
             if not check(request.user):
                 raise PermissionDenied(refusal)
+            owed = two_factor.step_for(request)
+            if owed:
+                return _second_factor_then(request, owed)
             return view(request, *args, **kwargs)
 
         return guarded

@@ -16,7 +16,9 @@ from returns_desk.orders.models import Order, OrderLine, Product
 from returns_desk.payments import gateway
 from returns_desk.policies.models import ReasonCode
 from returns_desk.staff.models import StaffProfile
+from returns_desk.staff.services import second_factor_provision
 
+DEMO_RECOVERY_CODES = 5  # topped up on every `make demo`
 FIXTURES = [str(settings.BASE_DIR / "fixtures" / name) for name in ("groups.json", "policy.json", "reason_codes.json")]
 
 CATALOGUE = {
@@ -121,6 +123,9 @@ def ensure_demo_users() -> dict[str, object]:
         user.groups.add(Group.objects.get(name=group))
         StaffProfile.objects.update_or_create(user=user, defaults={"refund_limit": limit})
         users[username] = user
+    # Managers sign in with a second factor: the demo's has an authenticator app and recovery codes, one of which
+    # `make demo` prints beside the logins (`manage.py demo_otp_code`).
+    second_factor_provision(user=users["manager"], recovery_codes=DEMO_RECOVERY_CODES)
     return users
 
 

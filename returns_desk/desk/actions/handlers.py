@@ -141,7 +141,7 @@ def _latest_manual_refund(rr: ReturnRequest) -> Refund:
     return refund
 
 
-@ticket_action("issue_refund", form=RefundForm, needs_return=True)
+@ticket_action("issue_refund", form=RefundForm, needs_return=True, money=True)
 def issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
     # The form asks for a reference only for a refund made by hand; Stripe sends its own.
     reference = form.cleaned_data.get("reference")
@@ -160,7 +160,7 @@ def issue_refund(rr: ReturnRequest, by: Actor, form: RefundForm) -> str:
     return f"Refund of {refunded} sent to Stripe."
 
 
-@ticket_action("retry_refund", form=RetryForm, needs_return=True)
+@ticket_action("retry_refund", form=RetryForm, needs_return=True, money=True)
 def retry_refund(rr: ReturnRequest, by: Actor, form: RetryForm) -> str:
     reference = form.cleaned_data.get("reference", "")
 
@@ -173,7 +173,7 @@ def retry_refund(rr: ReturnRequest, by: Actor, form: RetryForm) -> str:
     return f"Refund of {format_money(form.cleaned_data['amount'], rr.currency)} tried again."
 
 
-@ticket_action("issue_store_credit", form=StoreCreditForm, needs_return=True)
+@ticket_action("issue_store_credit", form=StoreCreditForm, needs_return=True, money=True)
 def issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> str:
     def give(amount: int, reason: str) -> object:
         return payments.return_issue_store_credit(return_request=rr, by=by, amount=amount, reason=reason)
@@ -184,7 +184,7 @@ def issue_store_credit(rr: ReturnRequest, by: Actor, form: StoreCreditForm) -> s
     return "Store credit issued; the customer gets the code by email."
 
 
-@ticket_action("settle", form=SettleForm, needs_return=True)
+@ticket_action("settle", form=SettleForm, needs_return=True, money=True)
 def settle(rr: ReturnRequest, by: Actor, form: SettleForm) -> str:
     data = form.cleaned_data
     payments.return_settle(
@@ -198,7 +198,7 @@ def settle(rr: ReturnRequest, by: Actor, form: SettleForm) -> str:
     return "Settled item by item; the customer is told what each item became."
 
 
-@ticket_action("ship_exchange", form=ExchangeForm, needs_return=True)
+@ticket_action("ship_exchange", form=ExchangeForm, needs_return=True, money=True)
 def ship_exchange(rr: ReturnRequest, by: Actor, form: ExchangeForm) -> str:
     details = {
         "carrier": form.cleaned_data["carrier"],
@@ -222,7 +222,7 @@ def ship_exchange(rr: ReturnRequest, by: Actor, form: ExchangeForm) -> str:
     return "Exchange shipped."
 
 
-@ticket_action("refund_without_return", form=ReferenceForm)
+@ticket_action("refund_without_return", form=ReferenceForm, money=True)
 def refund_without_return(rr: ReturnRequest, by: Actor, form: ReferenceForm) -> str:
     reference = form.cleaned_data["reference"]
 
@@ -247,25 +247,25 @@ def request_refund_approval(rr: ReturnRequest, by: Actor, form: RequestApprovalF
     return "Sent to a manager for approval."
 
 
-@ticket_action("approve_refund", form=ReferenceForm, decision_verb="Approve")
+@ticket_action("approve_refund", form=ReferenceForm, decision_verb="Approve", money=True)
 def approve_refund(rr: ReturnRequest, by: Actor, form: ReferenceForm) -> str:
     payments.return_approve_refund(return_request=rr, by=by, reference=form.cleaned_data["reference"])
     return "Approved as asked."
 
 
-@ticket_action("deny_refund", form=ReasonForm, danger=True, decision_verb="Deny")
+@ticket_action("deny_refund", form=ReasonForm, danger=True, decision_verb="Deny", money=True)
 def deny_refund(rr: ReturnRequest, by: Actor, form: ReasonForm) -> str:
     payments.return_deny_refund(return_request=rr, by=by, reason=form.cleaned_data["reason"])
     return "Denied; back to the VA with your reason, the settlement unchanged."
 
 
-@ticket_action("refund_succeeded", form=ConfirmRefundForm)
+@ticket_action("refund_succeeded", form=ConfirmRefundForm, money=True)
 def refund_succeeded(rr: ReturnRequest, by: Actor, form: ConfirmRefundForm) -> str:
     payments.refund_confirm_manual(refund=_latest_manual_refund(rr), by=by, reference=form.cleaned_data["reference"])
     return "Refund confirmed."
 
 
-@ticket_action("refund_failed", form=FailedRefundForm, danger=True)
+@ticket_action("refund_failed", form=FailedRefundForm, danger=True, money=True)
 def refund_failed(rr: ReturnRequest, by: Actor, form: FailedRefundForm) -> str:
     payments.refund_mark_failed_manual(refund=_latest_manual_refund(rr), by=by, reason=form.cleaned_data["reason"])
     return "Refund marked as failed."

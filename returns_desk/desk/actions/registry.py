@@ -10,6 +10,7 @@ imports: the registry is complete whichever of its modules is imported first.
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import wraps
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,7 @@ from returns_desk.payments.models import Refund
 from returns_desk.returns.models import MoneyOutcome, ReturnRequest, ReturnStatus
 from returns_desk.returns.selectors import available_actions
 from returns_desk.returns.transition_words import TRANSITION_WORDS
+from returns_desk.staff import two_factor
 
 # The order a VA meets them on a ticket: the usual next step first.
 DISPLAY_ORDER = [
@@ -58,6 +60,7 @@ class TicketAction:
     danger: bool = False
     decision_verb: str = ""  # "Approve" or "Deny": a manager's decision on the outcome the return asks for
     title: str = ""  # the button's words for this return, when they depend on it (see `for_return`)
+    money: bool = False  # moves or decides money: asks for the second factor first (`staff.two_factor`)
 
     @property
     def label(self) -> str:
@@ -86,19 +89,31 @@ def ticket_action(
     needs_return: bool = False,
     danger: bool = False,
     decision_verb: str = "",
+    money: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of the transition `name`, shown with `form`."""
+    """Register the decorated function as the handler of the transition `name`, shown with `form`. A `money`
+    action refuses a session that owes its second factor before anything is written."""
 
     def register(handler: Handler) -> Handler:
         # Refused at import rather than found missing on a ticket: an action outside DISPLAY_ORDER is never offered.
         if name not in DISPLAY_ORDER or name in TICKET_ACTIONS:
             raise ImproperlyConfigured(f"Ticket action {name!r} is registered twice or missing from DISPLAY_ORDER.")
+        run = _second_factor_first(handler) if money else handler
         TICKET_ACTIONS[name] = TicketAction(
-            name, form, handler, needs_return=needs_return, danger=danger, decision_verb=decision_verb
+            name, form, run, needs_return=needs_return, danger=danger, decision_verb=decision_verb, money=money
         )
         return handler
 
     return register
+
+
+def _second_factor_first(handler: Handler) -> Handler:
+    @wraps(handler)
+    def gated(rr: ReturnRequest, by: Actor, form: forms.Form) -> str:
+        two_factor.check_for_money(by.user, back=rr.get_absolute_url())  # a ServiceError: shown, nothing written
+        return handler(rr, by, form)
+
+    return gated
 
 
 def build_form(action: TicketAction, rr: ReturnRequest, data=None, *, user=None) -> forms.Form:
