@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 
+from returns_desk.core import clock
+from returns_desk.core.actors import display_name
+
 
 class CustomerFlag(models.Model):
     """Something the desk should know about a customer (by email) before acting on their return."""
@@ -30,3 +33,39 @@ class CustomerFlag(models.Model):
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class CustomerDataRequest(models.Model):
+    """The audit log of a customer's data rights: each export and erasure of what is held about one email.
+
+    An erasure's row names the placeholder the customer's address became, never the address itself; the exports
+    made before it are rewritten to that placeholder too, so the log keeps no trace of an erased address.
+    """
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Exported"
+        ERASE = "erase", "Erased"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    email = models.EmailField(db_index=True, help_text="The customer's address; after an erasure, its placeholder.")
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: the retention schedule.",
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="What was exported or erased, counted.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def performed_by_label(self) -> str:
+        return display_name(self.performed_by) if self.performed_by else "Retention schedule"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned_views, inbox_views, notice_views, ticket_nav_views, views
+from . import canned_views, customer_data_views, inbox_views, notice_views, ticket_nav_views, views
 
 app_name = "desk"
 
@@ -29,4 +29,8 @@ urlpatterns = [
     path("notices/bell/", notice_views.bell, name="bell"),
     path("notices/email/", notice_views.notice_email_choice, name="notice-email"),
     path("notices/<int:pk>/open/", notice_views.notice_open, name="notice-open"),
+    # Customer data rights (managers): export everything held about an email, erase it.
+    path("customer-data/", customer_data_views.customer_data, name="customer-data"),
+    path("customer-data/export/", customer_data_views.customer_data_export, name="customer-data-export"),
+    path("customer-data/erase/", customer_data_views.customer_data_erase, name="customer-data-erase"),
 ]

@@ -48,7 +48,7 @@ from .stages import (
     return_reject,
     return_request_info,
 )
-from .timeline import record_event, record_events
+from .timeline import record_event, record_events, timeline_erase_words
 from .unanswered import conversation_answered, conversation_customer_wrote
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "lock_return",
     "record_event",
     "record_events",
+    "timeline_erase_words",
     "required",
     "return_add_message",
     "return_add_note",

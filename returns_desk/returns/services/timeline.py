@@ -1,7 +1,10 @@
 """The return's timeline: the only place that writes `ReturnEvent` rows (one at a time; in bulk for the
-demo seeder and the outbox). Events are append-only: nothing here updates or deletes one."""
+demo seeder and the outbox). Events are append-only, with one exception the law makes: erasing a customer's
+personal data rewrites the words of their entries (`timeline_erase_words`), never who, what or when."""
 
 from collections.abc import Iterable
+
+from django.db import models
 
 from returns_desk.core import clock
 from returns_desk.core.actors import Actor
@@ -43,3 +46,12 @@ def record_event(
 def record_events(events: Iterable[ReturnEvent], *, batch_size: int | None = None) -> list[ReturnEvent]:
     """Append many prepared entries in bulk (the demo seeder's history, the outbox's notes)."""
     return ReturnEvent.objects.bulk_create(events, batch_size=batch_size)
+
+
+def timeline_erase_words(events: Iterable[ReturnEvent]) -> int:
+    """Save new words (`body`, `data`) for entries whose personal data is being erased (a customer's right to
+    erasure, `desk.customer_data.erase`); the append-only manager refuses every other update."""
+    changed = list(events)
+    rewritable: models.QuerySet[ReturnEvent] = models.QuerySet(model=ReturnEvent)
+    rewritable.bulk_update(changed, ["body", "data"])
+    return len(changed)
