@@ -3,13 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from returns_desk.core.views import healthz
+from returns_desk.core.views import favicon, healthz
 from returns_desk.notifications.views import inbound_email_webhook
 from returns_desk.orders.webhooks import orders_webhook
 from returns_desk.payments.webhooks import stripe_webhook
 from returns_desk.staff.views import StaffLoginView
 
 urlpatterns = [
+    # Pages that name no icon (the admin's) make browsers ask for this one.
+    path("favicon.ico", favicon),
     path("", RedirectView.as_view(pattern_name="desk:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("desk/insights/", include("returns_desk.insights.urls")),  # a screen of its own, under the desk's address

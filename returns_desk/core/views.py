@@ -5,7 +5,9 @@ import hmac
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponseForbidden, HttpResponseNotFound, HttpResponseServerError, JsonResponse
+from django.shortcuts import redirect
 from django.template import loader
+from django.templatetags.static import static
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django_q.brokers import get_broker
@@ -83,3 +85,9 @@ def csrf_failure(request, reason=""):
         body = loader.render_to_string("portal/403_csrf.html", {"shop_name": settings.SHOP_NAME}, request)
         return HttpResponseForbidden(body)
     return django_csrf_failure(request, reason=reason)
+
+
+def favicon(request):
+    """The shop's icon for pages that name none (the admin's); looked up per request, so the static files'
+    manifest need not exist when the URLs load."""
+    return redirect(static("favicon.svg"), permanent=True)

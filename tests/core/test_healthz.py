@@ -56,3 +56,8 @@ def test_healthz_without_a_configured_token_gives_details_to_nobody(client, db, 
     response = client.get("/healthz/?token=", headers={"X-Healthz-Token": ""})
     assert response.status_code == 503
     assert response.json()["database"] == "down"
+
+
+def test_browsers_asking_for_favicon_ico_get_the_shops_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
