@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F, Sum
 
 from returns_desk.core.money import percent_of
@@ -230,3 +231,15 @@ def test_the_desk_says_stripe_test_mode_when_refunds_go_to_stripe_with_a_test_ke
     for key in ("", "sk_live_not_a_real_key"):
         settings.STRIPE_SECRET_KEY = key
         assert "Stripe test mode" not in client.get("/desk/").content.decode()
+
+
+def test_the_seeder_leaves_planner_statistics_on_every_database(reference_data):
+    """After a bulk load the planner knows the tables' shapes: SQLite's sqlite_stat1, PostgreSQL's pg_class."""
+    call_command("seed_demo", orders=40, returns=60, seed=3, bulk=True, verbosity=0)
+    table = ReturnRequest._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = %s", [table])
+        else:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        assert cursor.fetchone()[0] > 0
