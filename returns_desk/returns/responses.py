@@ -1,7 +1,9 @@
 """Serving a return's photos. Callers decide who may see the return (its link, or desk staff); this serves one."""
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
+
+from returns_desk.core.storage import stored_file_response
 
 from .models import ReturnPhoto
 from .photo_processing import placeholder_jpeg
@@ -16,8 +18,8 @@ def photo_response(picture: ReturnPhoto) -> HttpResponseBase:
     state = photo_state(picture.image.name or "")
     response: HttpResponseBase
     if state is PhotoState.READY:
-        response = FileResponse(picture.image.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, max-age=3600"
+        # On a bucket: a redirect to a short-lived signed link; on local disk: the bytes (core.storage).
+        response = stored_file_response(picture.image, content_type="image/jpeg", cache_control="private, max-age=3600")
     else:
         response = HttpResponse(placeholder_jpeg(state), content_type="image/jpeg")
         response["Cache-Control"] = "private, no-store"

@@ -378,3 +378,18 @@ PERIODIC_TASKS["erase-inactive-customers"] = {
     "minutes": 24 * 60,
 }
 # --- end of customer data rights ---
+
+# --- Files on S3 (issue 16): in a private bucket when AWS_STORAGE_BUCKET_NAME is set, else MEDIA_ROOT (files.py) ---
+from .files import AWS_STORAGE_BUCKET_NAME, MEDIA_SIGNED_URL_SECONDS, bucket_from_env  # noqa: E402, F401
+
+if (_bucket := bucket_from_env()) is not None:
+    STORAGES["default"] = _bucket.storage
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += _bucket.origins  # photos load from the bucket's links
+# --- end of files on S3 ---
+
+# --- JSON logs (LOG_FORMAT=json) and Prometheus metrics at /metrics (METRICS_TOKEN) (issue 16) ---
+from .observability import *  # noqa: E402, F403
+from .observability import observe  # noqa: E402
+
+observe(INSTALLED_APPS, MIDDLEWARE, LOGGING)
+# --- end of JSON logs and metrics ---
