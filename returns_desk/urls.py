@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from returns_desk.core.metrics import metrics
 from returns_desk.core.views import favicon, healthz
 from returns_desk.notifications.views import inbound_email_webhook
 from returns_desk.orders.webhooks import orders_webhook
@@ -26,6 +27,7 @@ urlpatterns = [
     path("webhooks/inbound-email/", inbound_email_webhook, name="inbound-email-webhook"),
     path("webhooks/orders/", orders_webhook, name="orders-webhook"),
     path("healthz/", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, behind METRICS_TOKEN (core.metrics)
 ]
 
 handler404 = "returns_desk.core.views.page_not_found"
