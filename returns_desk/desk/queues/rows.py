@@ -15,6 +15,7 @@ from returns_desk.core.actors import display_name
 from returns_desk.core.templatetags.durations import short_duration
 from returns_desk.customers.models import CustomerFlag
 from returns_desk.desk.queues.definitions import Queue
+from returns_desk.desk.queues.order import page_order
 from returns_desk.payments.models import Dispute
 from returns_desk.payments.selectors import approval_summaries
 from returns_desk.returns.models import ReturnRequest
@@ -52,10 +53,12 @@ def flagged_customer() -> Exists:
 
 
 def queue_rows(queue: Queue, user, filtered: QuerySet) -> QuerySet:
-    """The queue's returns after the filters, with what each row shows, in the queue's order."""
+    """The queue's returns after the filters, with what each row shows, in the order asked for (the queue's or the
+    chosen sort), read the way an index gives it (see `order`)."""
     now = clock.now()
     return (
         filtered.filter(queue.condition(user, now))
+        .order_by(*page_order(filtered.query.order_by or queue.ordering))
         .select_related("order", "assignee")
         .only(*ROW_FIELDS)
         .annotate(has_open_dispute=open_dispute_on_order(), customer_flagged=flagged_customer())

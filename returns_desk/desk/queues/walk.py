@@ -1,62 +1,26 @@
 """Walking a queue ticket by ticket ("n"): the next return after a place in the queue's own order.
 
-A place is the values the queue sorts by (then the id, as the queue page breaks ties), taken when the walk
+A place is the values the queue sorts by (the id last, as the queue page breaks ties), taken when the walk
 reached a ticket: acting on a ticket may move it in the order (a new SLA deadline), and "next" should still be
 the row that followed it on the page. The tickets already seen in the walk are skipped too, so one a change
 moved further down is not met twice. Only returns the user can work on are offered.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import F, Q
-from django.db.models.expressions import OrderBy
+from django.db.models import Q
 
 from returns_desk.core import clock
 from returns_desk.desk.queues.definitions import Queue
+from returns_desk.desk.queues.order import NOTHING, Term, order_by, terms_for
 from returns_desk.returns.models import OPEN_STATUSES, ReturnRequest
 from returns_desk.returns.models import ReturnStatus as S
 from returns_desk.staff import roles
 
-NOTHING = Q(pk__in=[])
-
-
-@dataclass(frozen=True)
-class Term:
-    """One key of a queue's order. NULLs sort last whichever the direction, on SQLite and PostgreSQL alike."""
-
-    field: str
-    descending: bool
-
-    @property
-    def nullable(self) -> bool:
-        return self.field != "pk" and ReturnRequest._meta.get_field(self.field).null
-
-    def order_by(self) -> OrderBy:
-        return F(self.field).desc(nulls_last=True) if self.descending else F(self.field).asc(nulls_last=True)
-
-    def equal(self, value) -> Q:
-        return Q(**{f"{self.field}__isnull": True}) if value is None else Q(**{self.field: value})
-
-    def beyond(self, value) -> Q:
-        """The rows this key alone puts after `value`."""
-        if value is None:
-            return NOTHING  # NULLs come last: nothing follows one on this key
-        after = Q(**{f"{self.field}__{'lt' if self.descending else 'gt'}": value})
-        return after | Q(**{f"{self.field}__isnull": True}) if self.nullable else after
-
-
-def _term(item) -> Term:
-    if isinstance(item, str):
-        return Term(item.removeprefix("-"), item.startswith("-"))
-    if isinstance(item, OrderBy):
-        return Term(item.expression.name, item.descending)
-    return Term(item.name, False)  # a bare F()
-
 
 def terms_of(queue: Queue) -> list[Term]:
-    """The queue's order, with the queue page's tie-break (newest id first) so that it is total."""
-    return [_term(item) for item in (*queue.ordering, "-pk")]
+    """The queue's order as its page reads it (see `order`), so that "next" follows the page."""
+    return terms_for(queue.ordering)
 
 
 def place_of(queue: Queue, rr: ReturnRequest) -> list:
@@ -109,7 +73,7 @@ def next_in_queue(queue: Queue, user, place: list, seen: list[int]) -> ReturnReq
         ReturnRequest.objects.filter(queue.condition(user, clock.now()))
         .filter(workable_by(user), _after(terms, place))
         .exclude(pk__in=seen)
-        .order_by(*(t.order_by() for t in terms))
+        .order_by(*order_by(terms))
         .only(*fields)
         .first()
     )
