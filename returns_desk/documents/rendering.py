@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 
 import barcode
-import segno
 from barcode.writer import SVGWriter
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from django.utils import dateformat, timezone
 from returns_desk.core.money import format_money
 from returns_desk.returns.models import ReturnRequest
 
+from . import codes
 from .outcomes import settlement_explained
 
 FILE_NAMES = {
@@ -180,12 +180,15 @@ def fingerprint(data: dict) -> str:
 
 def render(rr: ReturnRequest, kind: str) -> Rendered:
     """Render one document to PDF bytes (slow: call it outside any transaction)."""
-    from weasyprint import HTML
+    from . import pdf  # WeasyPrint is imported only by processes that render
 
     data = document_data(rr, kind)
-    context = {**data, "barcode": _barcode(rr.rma_number)}
-    if kind == "label":
-        context["qr"] = segno.make(data["status_url"], error="m").svg_data_uri(scale=4, border=1)
+    context = dict(data)
+    if kind == "label":  # one-bit PNGs: WeasyPrint draws SVG codes shape by shape, several times slower
+        context["code128"] = codes.code128_png(rr.rma_number)
+        context["qr"] = codes.qr_png(data["status_url"])
+    elif kind == "packing_slip":
+        context["barcode"] = _barcode(rr.rma_number)
     html = render_to_string(f"documents/{kind}.html", context)
-    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-    return Rendered(pdf, fingerprint(data))
+    sheets = ("label.css",) if kind == "label" else ()
+    return Rendered(pdf.write_pdf(html, base_url=str(settings.BASE_DIR), stylesheets=sheets), fingerprint(data))

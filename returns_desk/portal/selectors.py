@@ -4,11 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 
 from returns_desk.core import clock
 from returns_desk.core.money import format_money
-from returns_desk.orders.models import Order, OrderLine, Product
+from returns_desk.orders.models import Order, OrderLine
 from returns_desk.payments.selectors import store_credit_balance
 from returns_desk.policies import engine
 from returns_desk.policies.models import ReasonCode
@@ -17,27 +17,35 @@ from returns_desk.portal.copy import ITEM_OUTCOME_WORDS, WANTED_WORDS
 from returns_desk.returns import sla
 from returns_desk.returns.models import Resolution, ReturnItem, ReturnRequest
 from returns_desk.returns.models import ReturnStatus as S
-from returns_desk.returns.pricing import exchange_options, line_facts_for_order, order_facts
+from returns_desk.returns.pricing import eligibility_facts, line_facts_of, with_taken
 
 
 @dataclass(frozen=True)
 class LineChoice:
     line: OrderLine
     eligibility: engine.Eligibility
-    exchange_options: list[Product]
+
+
+def order_for_draft(order_id: int) -> Order | None:
+    """The draft's order with its lines, their products and the quantity live returns already hold, in two
+    queries: every step reads `order.lines.all()` from these (the services too, when handed this order)."""
+    lines = with_taken(OrderLine.objects.select_related("product")).order_by("order", "id")
+    return Order.objects.prefetch_related(Prefetch("lines", queryset=lines)).filter(pk=order_id).first()
+
+
+def facts_for(order: Order) -> dict[int, engine.LineFacts]:
+    """`line_facts_for_order` for an order read by `order_for_draft`, without another query."""
+    return line_facts_of(order.lines.all())
 
 
 def lines_for_return(order: Order) -> list[LineChoice]:
-    """Every line of the order with whether it can be returned today and why, in words."""
-    lines = list(order.lines.select_related("product"))
-    facts = line_facts_for_order(order)
-    ofacts = order_facts(order)
+    """Every line of the order with whether it can be returned today and why, in words (an order read by
+    `order_for_draft`: no query but the policy's, once per request)."""
+    facts = facts_for(order)
+    ofacts = eligibility_facts(order)
     terms = active_policy().terms()
     today = clock.today()
-    options = exchange_options(lines)
-    return [
-        LineChoice(line, engine.evaluate_line(facts[line.pk], ofacts, terms, today), options[line.pk]) for line in lines
-    ]
+    return [LineChoice(line, engine.evaluate_line(facts[line.pk], ofacts, terms, today)) for line in order.lines.all()]
 
 
 def reason_choices() -> list[tuple[str, str]]:

@@ -4,10 +4,11 @@ The portal's review page, the desk's override forms and the services all price t
 customer's quote and the record agree.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from returns_desk.core import clock
@@ -52,16 +53,44 @@ def line_facts(line: OrderLine, *, already_returned: int = 0) -> engine.LineFact
     )
 
 
+# What holds a line's quantity: an item of a live return, unless inspection found it was not sent back.
+LIVE_STATUSES = sorted(OPEN_STATUSES | {ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
+NOT_HOLDING = [ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.MISSING, ReturnItem.Outcome.WRONG_ITEM]
+
+
 def line_facts_for_order(order: Order, *, exclude_return_id: int | None = None) -> dict[int, engine.LineFacts]:
     """Each line of the order with the quantity already taken by other live returns (not `exclude_return_id`)."""
-    live = list(OPEN_STATUSES | {ReturnStatus.RESOLVED, ReturnStatus.CLOSED})
-    taken_qs = ReturnItem.objects.filter(order_line__order=order, return_request__status__in=live).exclude(
-        outcome__in=[ReturnItem.Outcome.REJECTED, ReturnItem.Outcome.MISSING, ReturnItem.Outcome.WRONG_ITEM]
+    taken_qs = ReturnItem.objects.filter(order_line__order=order, return_request__status__in=LIVE_STATUSES).exclude(
+        outcome__in=NOT_HOLDING
     )
     if exclude_return_id is not None:
         taken_qs = taken_qs.exclude(return_request_id=exclude_return_id)
     taken = dict(taken_qs.values("order_line_id").annotate(q=Sum("quantity")).values_list("order_line_id", "q"))
     return {line.pk: line_facts(line, already_returned=taken.get(line.pk, 0)) for line in order.lines.all()}
+
+
+def with_taken(lines: QuerySet[OrderLine]) -> QuerySet[OrderLine]:
+    """Lines annotated with `taken`: the quantity live returns already hold, as `line_facts_for_order` counts it,
+    in the lines' own query."""
+    held = (
+        ReturnItem.objects.filter(order_line=OuterRef("pk"), return_request__status__in=LIVE_STATUSES)
+        .exclude(outcome__in=NOT_HOLDING)
+        .values("order_line")
+        .annotate(q=Sum("quantity"))
+        .values("q")
+    )
+    return lines.annotate(taken=Coalesce(Subquery(held), 0))
+
+
+def line_facts_of(lines: Iterable[OrderLine]) -> dict[int, engine.LineFacts]:
+    """`line_facts_for_order` for lines read through `with_taken`."""
+    return {line.pk: line_facts(line, already_returned=line.taken) for line in lines}  # type: ignore[attr-defined]
+
+
+def eligibility_facts(order: Order) -> engine.OrderFacts:
+    """The order as eligibility sees it, without reading its money: `engine.evaluate_line` reads the delivery day
+    only. Never price with these (a quote is capped by what the order gave back: use `order_facts`)."""
+    return order_facts(order, given_back=0)
 
 
 def order_facts(order: Order, *, given_back: int | None = None) -> engine.OrderFacts:

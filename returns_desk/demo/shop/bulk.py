@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from returns_desk.core.money import percent_of
 from returns_desk.demo.shop.bulk_rows import Desk, Rows, open_return, record_transition, write_returns
 from returns_desk.demo.shop.plans import PlannedReturn
+from returns_desk.demo.shop.progress import progress
 from returns_desk.demo.shop.words import CARRIERS, FAILURES
 from returns_desk.orders.models import Order
 from returns_desk.payments import money_rule
@@ -40,8 +41,10 @@ def seed_bulk(rng: random.Random, planned: list[PlannedReturn], staff: dict[str,
     timelines included. A refusal by the money rule leaves the batch it falls in unwritten."""
     desk = Desk.of(staff)
     figures: dict[int, _OrderFigures] = {}  # order pk -> its figures, kept from one batch to the next
-    for start in range(0, len(planned), batch):
-        _write_chunk(rng, planned[start : start + batch], desk, figures)
+    with progress(total=len(planned), what="returns written") as bar:
+        for start in range(0, len(planned), batch):
+            _write_chunk(rng, planned[start : start + batch], desk, figures)
+            bar.update(len(planned[start : start + batch]))
     _reset_sequences()
     return len(planned)
 

@@ -14,6 +14,7 @@ from returns_desk.core import clock
 from returns_desk.core.actors import Actor
 from returns_desk.core.tasks import run_tasks_inline
 from returns_desk.demo.shop.plans import PlannedReturn
+from returns_desk.demo.shop.progress import progress
 from returns_desk.demo.shop.words import CARRIERS, FAILURES, QUESTIONS, REJECTIONS, STRIPE_FAILURES, describe
 from returns_desk.notifications.services import emails_record_delivered
 from returns_desk.orders.models import Product
@@ -35,8 +36,12 @@ def seed_through_services(rng: random.Random, planned: list[PlannedReturn], staf
     made = 0
     claims: list[tuple[PlannedReturn, object]] = []
     split_once = [False]  # the first return that can be settled item by item always is: the demo shows one
-    with run_tasks_inline(only=["returns_desk.payments.tasks.send_refund"]):
+    with (
+        run_tasks_inline(only=["returns_desk.payments.tasks.send_refund"]),
+        progress(total=len(planned), what="returns through the services") as bar,
+    ):
         for plan in planned:
+            bar.update()
             # The VA who picks the return up first keeps it, as on a real desk.
             owner = rng.choice([staff["agent"], staff["ana"]])
             if plan.path:

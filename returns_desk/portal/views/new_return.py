@@ -20,6 +20,8 @@ from returns_desk.returns import photo_limits
 from returns_desk.returns.models import Resolution
 from returns_desk.returns.photos import MAX_PHOTOS, stage_uploads
 from returns_desk.returns.pricing import (
+    RequestPlan,
+    eligibility_facts,
     exchange_options,
     overall_resolution,
     plan_request,
@@ -30,7 +32,7 @@ from returns_desk.returns.services import return_create
 
 def _draft_and_order(request) -> tuple[drafts.Draft, Order] | None:
     draft = drafts.load(request)
-    order = Order.objects.filter(pk=draft.order_id).first() if draft else None
+    order = selectors.order_for_draft(draft.order_id) if draft else None
     if draft is None or order is None:
         messages.info(request, "Please look up your order first.")
         return None
@@ -120,7 +122,7 @@ def items(request):
 
 def _outcome_lines(order: Order, draft: drafts.Draft) -> list[OutcomeLine]:
     """Each chosen line with what it is worth and what it can be exchanged for (or why not)."""
-    lines = list(order.lines.select_related("product").filter(pk__in=list(draft.chosen)).order_by("pk"))
+    lines = sorted((line for line in order.lines.all() if line.pk in draft.chosen), key=lambda line: line.pk)
     options = exchange_options(lines)
     bonus = float(active_policy().store_credit_bonus_percent)
     result = []
@@ -165,6 +167,19 @@ def _stale_form(request, step: str):
     return redirect(step)
 
 
+def _refund_plan(order: Order, draft: drafts.Draft, reasons, *, priced: bool) -> RequestPlan:
+    """The draft checked against the policy as an all-refund request; `priced=False` checks it without reading
+    the order's money, so its figures must not be shown (eligibility never depends on them)."""
+    return plan_request(
+        order=order,
+        items=draft.requested_items(),
+        resolution=Resolution.REFUND,
+        reasons=reasons,
+        facts=selectors.facts_for(order),
+        ofacts=None if priced else eligibility_facts(order),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def outcome(request):
     found = _draft_and_order(request)
@@ -175,13 +190,10 @@ def outcome(request):
         return redirect("portal:items")
     if request.method == "POST" and not drafts.is_current(request, draft):
         return _stale_form(request, "portal:outcome")
+    reasons = selectors.reasons_by_code()
     try:  # the items themselves may no longer be returnable (another return took them, the window closed)
-        plan = plan_request(
-            order=order,
-            items=draft.requested_items(),
-            resolution=Resolution.REFUND,
-            reasons=selectors.reasons_by_code(),
-        )
+        # A valid choice only needs the check: the page's fees are priced (reading the order's money) when shown.
+        plan = _refund_plan(order, draft, reasons, priced=request.method != "POST")
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("portal:items")
@@ -189,7 +201,9 @@ def outcome(request):
     initial = {f"outcome_{line_id}": line.resolution or Resolution.REFUND for line_id, line in draft.chosen.items()}
     initial.update({f"exchange_{k}": v for k, v in draft.exchange.items()})
     form = OutcomeForm(request.POST or None, initial=initial, lines=lines)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        plan = _refund_plan(order, draft, reasons, priced=True)
+    elif request.method == "POST":
         for line_id, (resolution, wanted) in form.choices().items():
             draft.lines[str(line_id)].resolution = resolution
             if wanted:
@@ -234,7 +248,7 @@ def _confirm(request, draft: drafts.Draft, order: Order):
 
 def _review_rows(order: Order, draft: drafts.Draft, reasons) -> list[dict]:
     """One row for each chosen line: the line, what was chosen, the reason in words, the product wanted instead."""
-    lines = {line.pk: line for line in order.lines.select_related("product")}
+    lines = {line.pk: line for line in order.lines.all()}
     wanted = {p.pk: p for p in _wanted_products(draft)}
     return [
         {
@@ -282,7 +296,13 @@ def review(request):
     reasons = selectors.reasons_by_code()
     items = draft.requested_items()
     try:
-        plan = plan_request(order=order, items=items, resolution=overall_resolution(items), reasons=reasons)
+        plan = plan_request(
+            order=order,
+            items=items,
+            resolution=overall_resolution(items),
+            reasons=reasons,
+            facts=selectors.facts_for(order),
+        )
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("portal:items")
