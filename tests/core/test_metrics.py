@@ -8,12 +8,26 @@ from django_q.brokers import get_broker
 from prometheus_client.parser import text_string_to_metric_families
 
 from returns_desk.core import clock
+from returns_desk.core.metrics import queue_names
 from returns_desk.notifications.models import OutboundEmail
 from returns_desk.payments.models import Refund
 from tests.factories.notifications import OutboundEmailFactory
 from tests.factories.payments import RefundFactory
 
 TOKEN = "scrape-token-for-prometheus"
+
+
+@pytest.fixture(autouse=True)
+def empty_queues(db):
+    """A Redis broker's queues outlive a test's transaction (CI's PostgreSQL pass runs on Redis): start and end
+    each test with every queue empty, so depths count only this test's tasks."""
+    for name in queue_names():
+        get_broker(name).purge_queue()
+    yield
+    for name in queue_names():
+        get_broker(name).purge_queue()
+
+
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 
 
