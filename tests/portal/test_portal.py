@@ -18,6 +18,7 @@ from returns_desk.policies.models import ReturnPolicy
 from returns_desk.returns.models import ReturnPhoto, ReturnRequest, SurveyResponse
 from returns_desk.returns.photos import STAGED_PREFIX
 from returns_desk.returns.tasks import purge_staged_photos
+from tests.support.storage import files_under
 
 from .shop import EMAIL, build_shop, image_bytes
 
@@ -63,19 +64,7 @@ def outcome_for_all(client, resolution, extra=None):
 
 
 def staged_files() -> list[str]:
-    found = []
-
-    def walk(folder):
-        try:
-            dirs, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            return
-        found.extend(f"{folder}{f}" for f in files)
-        for d in dirs:
-            walk(f"{folder}{d}/")
-
-    walk(STAGED_PREFIX)
-    return found
+    return files_under(STAGED_PREFIX)
 
 
 def photo(name="crack.jpg", content=None, content_type="image/jpeg"):

@@ -15,7 +15,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -29,6 +28,7 @@ from returns_desk.returns.photos import INCOMING_PREFIX, STAGED_PREFIX, Upload, 
 from returns_desk.returns.services import return_cancel
 from tests.portal.shop import build_shop, image_bytes
 from tests.portal.test_portal import line_data, look_up, photo, post_step, submit_return
+from tests.support.storage import files_under
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -44,22 +44,6 @@ def bomb_png(width: int = 6000, height: int = 6000) -> bytes:
     idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
-
-
-def files_under(prefix: str) -> list[str]:
-    found = []
-
-    def walk(folder):
-        try:
-            dirs, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            return
-        found.extend(f"{folder}{f}" for f in files)
-        for d in dirs:
-            walk(f"{folder}{d}/")
-
-    walk(prefix)
-    return sorted(found)
 
 
 # --- the header alone ----------------------------------------------------------------------------------------

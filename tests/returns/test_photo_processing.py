@@ -23,7 +23,7 @@ from returns_desk.returns.photos import (
 from returns_desk.returns.tasks import process_pending_photos, process_photos
 from tests.portal.shop import build_shop, image_bytes
 from tests.portal.test_portal import photo, submit_return
-from tests.returns.test_photo_limits import files_under
+from tests.support.storage import files_under
 
 pytestmark = pytest.mark.django_db
 
