@@ -85,10 +85,8 @@ def _how_reached(rr: ReturnRequest, accepted: list[ReturnItem]) -> tuple[list[di
     if items_value != settled:
         quote = quote_for_items(rr, accepted)
         fees = quote.restocking_fee + quote.return_shipping_fee
-        # The quote's lines run: one per item, then the fees (then the bonus and the limit, not used here).
-        fee_lines = quote.breakdown[len(accepted) :][: (quote.restocking_fee > 0) + (quote.return_shipping_fee > 0)]
         lines.append({"label": "Items accepted", "amount": money(items_value)})
-        lines += [{"label": line.label, "amount": money(line.amount)} for line in fee_lines]
+        lines += [{"label": line.label, "amount": money(line.amount)} for line in quote.fees]
         rest = settled - (items_value - fees)
         if rest < 0:
             lines.append({"label": "Limited to what was still refundable on this order", "amount": money(rest)})

@@ -86,6 +86,7 @@ class Quote:
     breakdown: tuple[QuoteLine, ...] = field(default_factory=tuple)
     # The total without the bonus, split by outcome: (outcome, amount) for each outcome the items ask for.
     parts: tuple[tuple[str, int], ...] = ()
+    fees: tuple[QuoteLine, ...] = ()  # the fee lines of `breakdown` (restocking, return shipping), when any
 
     def display(self, amount: int) -> str:
         return format_money(amount, self.currency)
@@ -191,6 +192,7 @@ def quote_return(
         total=total,
         breakdown=(*item_lines, *fee_lines, *cap_lines, *bonus_lines),
         parts=tuple((outcome, parts[outcome]) for outcome in OUTCOMES if outcome in parts),
+        fees=tuple(fee_lines),
     )
 
 
